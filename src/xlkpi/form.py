@@ -1,0 +1,288 @@
+"""The KPI form (one sheet per measure): fields, labels, synonyms, choices, layout.
+
+This module is the single definition that both the template writer and the
+reader use. The reader finds fields by label (any of `Field.names`, compared
+after `values.split_label`), never by cell address; the layout below only tells
+the template writer where to put things.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from xlkpi.values import LabelText, fold_label, split_label, year_header
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    key: str
+    label: str  # as printed in the template
+    synonyms: tuple[str, ...] = ()
+    long_text: bool = False  # a free-text block (wrapped, tall row)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.label, *self.synonyms)
+
+
+NUMBER = Field("number", "施策番号", ("No.", "No", "番号", "施策No.", "施策No"))
+NAME = Field("name", "施策名")
+VIEWPOINT = Field("viewpoint", "連携する視点", ("連携する事項",))
+POLICY_FIELD = Field("policy_field", "政策分野")
+DEVELOPMENT = Field("development", "施策の展開", ("政策の内容",))
+SDGS = Field("sdgs", "SDGsとの関連性", ("SDGs",))
+CONTENT = Field("content", "取組内容", ("取組の内容",), long_text=True)
+KPI = Field("kpi", "成果指標 (KPI)", ("成果指標", "重要業績評価指標 (KPI)", "重要業績評価指標"))
+KPI_NAME = Field("kpi_name", "指標名", ("成果指標名",))
+UNIT = Field("unit", "単位")
+BASELINE = Field("baseline", "現状値", ("基準値",))
+TARGET = Field("target", "目標値")
+MUNICIPALITIES = Field("municipalities", "関係市町", ("関係市町村",))
+PROJECTS = Field("projects", "事業名称", ("事業名",), long_text=True)
+EFFECT = Field("effect", "事業効果", long_text=True)
+FISCAL_YEARS = Field("fiscal_years", "実施年度")
+BUDGET = Field("budget", "事業費 (千円)", ("事業費",))
+ROLES = Field("roles", "役割分担", long_text=True)
+ACTUALS = Field("actuals", "実績値", ("実績",))
+EVALUATION = Field("evaluation", "年度評価", ("評価",), long_text=True)
+NEXT_STEPS = Field(
+    "next_steps",
+    "次年度以降の取組",
+    ("次年度以降の取り組み", "次年度以降の取組み", "今後の取組"),
+    long_text=True,
+)
+
+FIELDS: tuple[Field, ...] = (
+    NUMBER,
+    NAME,
+    VIEWPOINT,
+    POLICY_FIELD,
+    DEVELOPMENT,
+    SDGS,
+    CONTENT,
+    KPI,
+    KPI_NAME,
+    UNIT,
+    BASELINE,
+    TARGET,
+    MUNICIPALITIES,
+    PROJECTS,
+    EFFECT,
+    FISCAL_YEARS,
+    BUDGET,
+    ROLES,
+    ACTUALS,
+    EVALUATION,
+    NEXT_STEPS,
+)
+
+# Free-text fields carried through to the summary, in form order.
+TEXT_FIELDS: tuple[Field, ...] = (
+    DEVELOPMENT,
+    SDGS,
+    CONTENT,
+    MUNICIPALITIES,
+    PROJECTS,
+    EFFECT,
+    ROLES,
+    EVALUATION,
+    NEXT_STEPS,
+)
+# Without these three labels a sheet is not a KPI form.
+ANCHORS: tuple[Field, ...] = (NAME, KPI, ACTUALS)
+
+MAX_KPIS = 3
+KPI_ROW_LABEL = "指標{n}"
+_KPI_ROW = re.compile(r"^(?:指標|KPI)(\d)$")
+
+FORM_SHEET = "施策"
+INSTRUCTIONS_SHEET = "記入要領"
+TITLE = "定住自立圏共生ビジョン 成果指標（KPI）実績調書"
+
+
+@cache
+def _label_index() -> dict[str, Field]:
+    index: dict[str, Field] = {}
+    for field in FIELDS:
+        for name in field.names:
+            index[split_label(name).core] = field
+    return index
+
+
+def match_label(text: str) -> tuple[Field, LabelText] | None:
+    """The field a label cell names, or None. Years in the label are kept."""
+    label = split_label(text)
+    field = _label_index().get(label.core)
+    return (field, label) if field else None
+
+
+def inline_label(text: str) -> tuple[Field, str] | None:
+    """A label and its value typed into one cell: "関係市町 一関市 平泉町"."""
+    head, _, rest = text.strip().partition(" ")
+    if not rest:
+        head, _, rest = text.strip().partition("\u3000")
+    if not rest.strip():
+        return None
+    found = match_label(head)
+    return (found[0], rest.strip()) if found else None
+
+
+def kpi_row_number(text: str) -> int | None:
+    """ "指標2" -> 2 (the row labels of the template's KPI tables)."""
+    match = _KPI_ROW.match(fold_label(text))
+    return int(match.group(1)) if match else None
+
+
+# --- Choices ----------------------------------------------------------------------
+
+# 連携する視点 and the 政策分野 under each, as the FY2024 forms use them.
+POLICY_FIELDS: dict[str, tuple[str, ...]] = {
+    "生活機能の強化": ("医療", "福祉", "産業振興", "教育及び文化", "消防防災"),
+    "結びつきやネットワークの強化": (
+        "地域公共交通",
+        "交通インフラの整備",
+        "協働のまちづくり",
+        "地域内外の住民との交流、移住促進",
+    ),
+    "圏域マネジメント能力の強化": ("中心市等における人材育成",),
+}
+VIEWPOINTS: tuple[str, ...] = tuple(POLICY_FIELDS)
+# Spellings seen in published lists, mapped to the form's wording.
+CHOICE_SYNONYMS: dict[str, str] = {
+    "消防・防災": "消防防災",
+    "交通インフラ整備": "交通インフラの整備",
+    "中心市における人材育成": "中心市等における人材育成",
+    "地域内外の住民との交流・移住促進": "地域内外の住民との交流、移住促進",
+}
+
+
+@cache
+def _choice_index() -> dict[str, str]:
+    index = {fold_label(name): name for name in VIEWPOINTS}
+    for fields in POLICY_FIELDS.values():
+        index.update({fold_label(name): name for name in fields})
+    index.update({fold_label(k): v for k, v in CHOICE_SYNONYMS.items()})
+    return index
+
+
+def canonical_choice(text: str) -> str | None:
+    """The form's spelling of a viewpoint or policy field, or None if unknown."""
+    return _choice_index().get(fold_label(text))
+
+
+# --- Plan period and layout ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    first_year: int = 2024
+    last_year: int = 2028
+    base_year: int = 2022
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return tuple(range(self.first_year, self.last_year + 1))
+
+    @property
+    def baseline_label(self) -> str:
+        return f"{BASELINE.label} ({year_header(self.base_year)} 年度)"
+
+    @property
+    def target_label(self) -> str:
+        return f"{TARGET.label} ({year_header(self.last_year)} 年度)"
+
+
+DEFAULT_PERIOD = Period()
+
+Cell = tuple[int, int]  # zero-based (row, column)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the template puts each label and input cell (zero-based)."""
+
+    period: Period
+    last_col: int
+    title: Cell
+    labels: dict[str, Cell]  # field key -> label cell
+    inputs: dict[str, tuple[Cell, Cell]]  # field key -> (first, last) of the merged input
+    kpi_header_row: int
+    kpi_rows: tuple[int, ...]
+    kpi_columns: dict[str, tuple[int, int]]  # "kpi_name"/"unit"/"baseline"/"target" -> cols
+    year_columns: dict[int, int]
+    fiscal_row: int
+    budget_row: int
+    actuals_header_row: int
+    actual_rows: tuple[int, ...]
+    last_row: int
+
+
+def layout(period: Period = DEFAULT_PERIOD) -> Layout:
+    years = period.years
+    last = max(5, len(years))
+    row = 1
+    labels: dict[str, Cell] = {}
+    inputs: dict[str, tuple[Cell, Cell]] = {}
+
+    def single(field: Field) -> None:
+        nonlocal row
+        labels[field.key] = (row, 0)
+        inputs[field.key] = ((row, 1), (row, 1 if field is NUMBER else last))
+        row += 1
+
+    def pair(left: Field, right: Field) -> None:
+        nonlocal row
+        labels[left.key] = (row, 0)
+        inputs[left.key] = ((row, 1), (row, 2))
+        labels[right.key] = (row, 3)
+        inputs[right.key] = ((row, 4), (row, last))
+        row += 1
+
+    single(NUMBER)
+    single(NAME)
+    pair(VIEWPOINT, POLICY_FIELD)
+    pair(DEVELOPMENT, SDGS)
+    single(CONTENT)
+    kpi_header_row = row
+    labels[KPI.key] = (row, 0)
+    kpi_columns = {
+        KPI_NAME.key: (1, last - 3),
+        UNIT.key: (last - 2, last - 2),
+        BASELINE.key: (last - 1, last - 1),
+        TARGET.key: (last, last),
+    }
+    kpi_rows = tuple(range(row + 1, row + 1 + MAX_KPIS))
+    row += 1 + MAX_KPIS
+    single(MUNICIPALITIES)
+    single(PROJECTS)
+    single(EFFECT)
+    fiscal_row = row
+    labels[FISCAL_YEARS.key] = (row, 0)
+    labels[BUDGET.key] = (row + 1, 0)
+    budget_row = row + 1
+    row += 2
+    single(ROLES)
+    actuals_header_row = row
+    labels[ACTUALS.key] = (row, 0)
+    actual_rows = tuple(range(row + 1, row + 1 + MAX_KPIS))
+    row += 1 + MAX_KPIS
+    single(EVALUATION)
+    single(NEXT_STEPS)
+    return Layout(
+        period=period,
+        last_col=last,
+        title=(0, 0),
+        labels=labels,
+        inputs=inputs,
+        kpi_header_row=kpi_header_row,
+        kpi_rows=kpi_rows,
+        kpi_columns=kpi_columns,
+        year_columns={year: 1 + i for i, year in enumerate(years)},
+        fiscal_row=fiscal_row,
+        budget_row=budget_row,
+        actuals_header_row=actuals_header_row,
+        actual_rows=actual_rows,
+        last_row=row - 1,
+    )

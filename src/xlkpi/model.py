@@ -1,0 +1,58 @@
+"""What a form says once read: a measure with its KPIs, and their grades."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+
+@dataclass(slots=True)
+class Kpi:
+    name: str
+    unit: str = ""
+    baseline: Decimal | None = None
+    target: Decimal | None = None
+    actuals: dict[int, Decimal] = field(default_factory=dict)
+    # Where each value came from, for messages: "target" -> "F8", "actual:2024" -> "B18".
+    cells: dict[str, str] = field(default_factory=dict)
+    # Filled by grading: exact achievement ratio and grade per year with an actual.
+    ratios: dict[int, Fraction] = field(default_factory=dict)
+    grades: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Measure:
+    name: str
+    number: int | None = None
+    viewpoint: str = ""
+    policy_field: str = ""
+    kpis: list[Kpi] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)  # form.TEXT_FIELDS keys
+    budgets: dict[int, Decimal] = field(default_factory=dict)
+    years: tuple[int, ...] = ()  # plan years of the form's 実績値 header
+    base_year: int | None = None
+    target_year: int | None = None
+    evaluation_year: int | None = None
+    file: str = ""
+    sheet: str = ""
+
+    def content(self) -> tuple[object, ...]:
+        """Everything a department wrote, without where it came from."""
+        kpis = tuple(
+            (k.name, k.unit, k.baseline, k.target, tuple(sorted(k.actuals.items())))
+            for k in self.kpis
+        )
+        return (
+            self.name,
+            self.number,
+            self.viewpoint,
+            self.policy_field,
+            kpis,
+            tuple(sorted(self.texts.items())),
+            tuple(sorted(self.budgets.items())),
+            self.years,
+            self.base_year,
+            self.target_year,
+            self.evaluation_year,
+        )

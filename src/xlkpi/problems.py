@@ -1,0 +1,303 @@
+"""Problems as data: typed records with stable codes, collected in one report.
+
+Every problem names its file, sheet and cell (A1), carries a Japanese message
+and a hint for the department. The intake ledger lists every file and sheet
+read, once, with its status. The CLI renders the report; the summary's 受付
+sheet lists it; tests assert against `Report.flatten`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Status(StrEnum):
+    """A ledger row's status, as shown on the 受付 sheet."""
+
+    READ = "取込"
+    WARNING = "警告"
+    ERROR = "エラー"
+    SKIPPED = "対象外"
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    severity: Severity
+    message: str  # a str.format template
+    hint: str
+
+
+E, W = Severity.ERROR, Severity.WARNING
+_RESUBMIT = "担当課に正しいファイルの再提出を依頼してください。"
+_SAVE_AS = "Excel で開き、「Excel ブック (*.xlsx)」形式で保存し直して提出してください。"
+_NUMBER_HINT = "数値（例: 1195）または数値と単位（例: 1,195人、58.4%）で入力してください。"
+
+CATALOG: dict[str, Spec] = {
+    # files
+    "empty-file": Spec(E, "ファイルが空です（0 バイト）。", _RESUBMIT),
+    "not-excel": Spec(E, "Excel ブックではありません（{detail}）。", _RESUBMIT),
+    "not-a-workbook": Spec(E, "Excel ブックではありません（{detail}）。", _RESUBMIT),
+    "corrupt-file": Spec(E, "ファイルが壊れているか、途中で切れています（{detail}）。", _RESUBMIT),
+    "encrypted": Spec(
+        E,
+        "パスワードで保護されているため読み込めません。",
+        "パスワードを解除したファイルの提出を担当課に依頼してください。",
+    ),
+    "old-xls": Spec(E, "古い Excel 97-2003 形式（.xls）のブックです。", _SAVE_AS),
+    "unsupported-format": Spec(E, "対応していない形式です（{detail}）。", _SAVE_AS),
+    "strict-ooxml": Spec(
+        E,
+        "「Strict Open XML」形式で保存されたブックです。",
+        _SAVE_AS,
+    ),
+    "extension-mismatch": Spec(
+        W,
+        "拡張子は {ext} ですが、中身は {actual} です。",
+        "ファイル名の拡張子を確認してください。",
+    ),
+    "too-large": Spec(
+        E,
+        "展開後のサイズが大きすぎるため読み込みを中止しました（{detail}）。",
+        "上限は --max-unzipped-mb で変更できます。通常の調書はこの上限に達しません。",
+    ),
+    "xml-entities": Spec(
+        E,
+        "ブック内の XML に実体宣言（DOCTYPE/ENTITY）があるため読み込みを中止しました。",
+        _RESUBMIT,
+    ),
+    "sheet-part-missing": Spec(
+        E,
+        "ブックに登録されたシートの中身がありません（{detail}）。",
+        _RESUBMIT,
+    ),
+    "sheet-unreadable": Spec(E, "シートを読み込めませんでした（{detail}）。", _RESUBMIT),
+    "no-form-sheets": Spec(
+        W,
+        "様式のシートが 1 枚もありません。",
+        "記入済みの様式シートがあるか確認してください。",
+    ),
+    "hidden-form-sheet": Spec(
+        W,
+        "非表示のシートに様式があります。非表示シートは集計しません。",
+        "集計する場合はシートを再表示してから提出してください。",
+    ),
+    # the form
+    "form-incomplete": Spec(
+        E,
+        "様式の項目が見つかりません: {detail}。",
+        "配布した様式の項目名を変えずに記入してください。",
+    ),
+    "multiple-forms": Spec(
+        E,
+        "1 枚のシートに 2 つ目の施策があります。最初の施策だけを読み取りました。",
+        "1 施策につき 1 シートにしてください。",
+    ),
+    "name-missing": Spec(E, "施策名がありません。", "施策名を記入してください。"),
+    "name-from-title": Spec(
+        W,
+        "施策名の欄に「{found}」と記入されています。表題の「{name}」を施策名としました。",
+        "施策名の欄には施策名を記入してください。",
+    ),
+    "number-missing": Spec(
+        W,
+        "施策番号がありません。",
+        "達成状況一覧の No. を施策番号の欄に記入してください。",
+    ),
+    "number-invalid": Spec(
+        E, "施策番号「{found}」を読み取れません。", "1 以上の整数を記入してください。"
+    ),
+    "viewpoint-missing": Spec(W, "連携する視点がありません。", "一覧から選んで記入してください。"),
+    "viewpoint-unknown": Spec(
+        W,
+        "連携する視点「{found}」は一覧にありません。",
+        "一覧から選んで記入してください。",
+    ),
+    "policy-field-missing": Spec(W, "政策分野がありません。", "一覧から選んで記入してください。"),
+    "policy-field-unknown": Spec(
+        W,
+        "政策分野「{found}」は一覧にありません。",
+        "一覧から選んで記入してください。",
+    ),
+    "kpi-missing": Spec(E, "成果指標（KPI）がありません。", "成果指標の名称を記入してください。"),
+    "kpi-name-missing": Spec(
+        E,
+        "指標{n}に値がありますが、指標名がありません。",
+        "指標名を記入してください。",
+    ),
+    "kpi-count-mismatch": Spec(
+        E,
+        "成果指標の数（{names}）と{what}の数（{values}）が一致しません。",
+        "指標ごとに 1 行ずつ記入してください。",
+    ),
+    "layout-irregular": Spec(
+        W,
+        "様式どおりでない記入を読み取りました: {detail}。",
+        "配布した様式どおりに記入してください。",
+    ),
+    "target-missing": Spec(E, "「{kpi}」の目標値がありません。", "目標値を記入してください。"),
+    "target-not-positive": Spec(
+        E,
+        "「{kpi}」の目標値が {value} のため達成率を計算できません。",
+        "目標値を確認してください。",
+    ),
+    "baseline-missing": Spec(W, "「{kpi}」の現状値がありません。", "現状値を記入してください。"),
+    "unit-mismatch": Spec(
+        E,
+        "「{kpi}」の単位が一致しません（{detail}）。",
+        "同じ単位で記入してください。",
+    ),
+    "percent-as-fraction": Spec(
+        W,
+        "「{kpi}」は % の指標ですが {value} と小数で入力されています。そのまま {value} として扱いました。",
+        "58.4% なら 58.4 と入力するか、セルの表示形式をパーセントにしてください。",
+    ),
+    "year-header-invalid": Spec(
+        E,
+        "年度の見出し「{found}」を読み取れません。",
+        "「2024 (R6)」のように記入してください。",
+    ),
+    "year-mismatch": Spec(
+        E,
+        "年度の見出し「{found}」の西暦と和暦が一致しません。",
+        "「2024 (R6)」のように記入してください。",
+    ),
+    "value-outside-years": Spec(
+        E,
+        "年度の見出しがない列に値「{found}」があります。",
+        "年度の列に記入してください。",
+    ),
+    "actual-missing": Spec(
+        W,
+        "「{kpi}」の {year}年度の実績値がありません。",
+        "実績値を記入してください。",
+    ),
+    # cell values
+    "value-not-number": Spec(E, "「{found}」を数値として読み取れません。", _NUMBER_HINT),
+    "value-unknown-unit": Spec(
+        E,
+        "「{found}」の単位が読み取れません。",
+        "数値と単位（人、社、回、組、台、%、人/年 など）だけを記入してください。",
+    ),
+    "value-boolean": Spec(E, "数値の欄に真偽値（{found}）があります。", _NUMBER_HINT),
+    "value-date": Spec(E, "数値の欄に日付（{found}）があります。", _NUMBER_HINT),
+    "cell-error": Spec(
+        E,
+        "セルに Excel のエラー（{found}）が表示されています。",
+        "数式または値を直してください。",
+    ),
+    "formula-no-value": Spec(
+        E,
+        "数式（{formula}）に計算結果が保存されていません。",
+        "Excel で開いて保存し直すか、値を直接入力してください。",
+    ),
+    "formula-untrusted": Spec(
+        E,
+        "数式（{formula}）の計算結果が Excel で計算されたものではありません（{value}）。",
+        "Excel で開いて保存し直すか、値を直接入力してください。",
+    ),
+    "formula-cached": Spec(
+        W,
+        "数式（{formula}）の保存された計算結果 {value} を使用しました。",
+        "結果が古い場合は Excel で開いて保存し直してください。",
+    ),
+    # across returns
+    "duplicate-measure": Spec(
+        E,
+        "施策「{name}」が {other} にもあり、内容が異なります。こちらは集計していません。",
+        "どちらが正しいか担当課に確認してください。",
+    ),
+    "duplicate-identical": Spec(
+        W,
+        "施策「{name}」は {other} と同一内容のため、1 件として集計しました。",
+        "重複した提出を整理してください。",
+    ),
+    "duplicate-number": Spec(
+        E,
+        "施策番号 {number} が {other} の「{name}」と重複しています。",
+        "施策番号を確認してください。",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    code: str
+    severity: Severity
+    message: str
+    hint: str
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+
+    @property
+    def where(self) -> str:
+        """ "ファイル!シート!セル", leaving out what is not known."""
+        return "!".join(part for part in (self.file, self.sheet, self.cell) if part)
+
+    def render(self) -> str:
+        label = "エラー" if self.severity is Severity.ERROR else "警告"
+        return f"{self.where}: [{label} {self.code}] {self.message}"
+
+
+def problem(
+    code: str, *, file: str = "", sheet: str = "", cell: str = "", **params: object
+) -> Problem:
+    spec = CATALOG[code]
+    return Problem(
+        code=code,
+        severity=spec.severity,
+        message=spec.message.format(**params),
+        hint=spec.hint,
+        file=file,
+        sheet=sheet,
+        cell=cell,
+    )
+
+
+@dataclass(slots=True)
+class LedgerEntry:
+    file: str
+    sheet: str  # "" for the file's own row
+    status: Status
+    note: str = ""
+    measure: str = ""
+
+
+@dataclass
+class Report:
+    """All problems and the intake ledger of one run."""
+
+    problems: list[Problem] = field(default_factory=list)
+    ledger: list[LedgerEntry] = field(default_factory=list)
+
+    def add(self, item: Problem) -> None:
+        self.problems.append(item)
+
+    def extend(self, items: Iterable[Problem]) -> None:
+        self.problems.extend(items)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def flatten(self, *keys: str) -> list[tuple[object, ...]]:
+        """e.g. report.flatten("sheet", "cell", "code") == [("施策", "B18", "value-not-number")]."""
+        return [tuple(getattr(p, key) for key in keys) for p in self.problems]
+
+    def codes(self) -> list[str]:
+        return [p.code for p in self.problems]

@@ -1,0 +1,323 @@
+"""Parsing of what departments type: numbers with units, fiscal years, labels.
+
+Everything is NFKC-normalised first, so full-width digits, signs and brackets
+behave like their ASCII forms. Numbers become exact Decimals; nothing goes
+through float() on text, so "nan", "inf" and "1_000" are rejected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+
+# Units a KPI value may carry. Compared after NFKC and whitespace removal.
+UNITS: tuple[str, ...] = (
+    "%",
+    "人",
+    "人/年",
+    "人/日",
+    "社",
+    "回",
+    "回/年",
+    "組",
+    "台",
+    "台/日",
+    "件",
+    "件/年",
+    "団体",
+    "事業",
+    "校",
+    "箇所",
+    "か所",
+    "カ所",
+    "施設",
+    "世帯",
+    "戸",
+    "km",
+    "m",
+    "ha",
+    "千円",
+    "円",
+    "日",
+    "時間",
+    "個",
+    "品",
+    "店",
+    "店舗",
+    "点",
+    "本",
+    "冊",
+    "名",
+    "者",
+    "ポイント",
+    "pt",
+    "人泊",
+    "地区",
+    "路線",
+    "便",
+    "隻",
+    "頭",
+    "t",
+)
+_UNIT_SET = frozenset(UNITS)
+
+# A cell holding only one of these means "no value" (they are not minus signs).
+BLANK_MARKERS = frozenset({"", "-", "―", "ー", "—", "–", "‐", "‒", "−", "─", "━"})
+
+_NEGATIVE = frozenset({"-", "−", "▲", "△"})
+_NUMBER = re.compile(
+    r"^(?P<sign>[-−▲△])?\s*(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?\s*(?P<unit>.*)$"
+)
+_EXCEL_ERRORS = frozenset(
+    {
+        "#DIV/0!",
+        "#N/A",
+        "#NAME?",
+        "#NULL!",
+        "#NUM!",
+        "#REF!",
+        "#VALUE!",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """A number in display units (58.4 % is Decimal("58.4") with unit "%")."""
+
+    value: Decimal
+    unit: str = ""
+
+
+class BadValue(Exception):
+    """A cell that should hold a number does not; `code` is a problem code."""
+
+    def __init__(self, code: str, shown: str) -> None:
+        super().__init__(code, shown)
+        self.code = code
+        self.shown = shown
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def clean_text(raw: object) -> str:
+    """Free text as a person would read it: trimmed, CRLF folded, inner lines kept."""
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    text = str(raw).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [line.strip() for line in text.split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def is_blank(raw: object) -> bool:
+    if raw is None:
+        return True
+    if isinstance(raw, str):
+        return nfkc(raw).strip() in BLANK_MARKERS
+    return False
+
+
+def parse_quantities(raw: object, *, percent_format: bool = False) -> list[Quantity]:
+    """Parse a value cell; several whitespace-separated values give several quantities.
+
+    Raises BadValue for anything that is not a number with an allowed unit.
+    """
+    if raw is None:
+        return []
+    if isinstance(raw, bool):
+        raise BadValue("value-boolean", str(raw).upper())
+    if isinstance(raw, dt.date | dt.time | dt.timedelta):
+        raise BadValue("value-date", str(raw))
+    if isinstance(raw, int | float):
+        return [_from_number(raw, percent_format)]
+    text = nfkc(str(raw)).strip()
+    if text in BLANK_MARKERS:
+        return []
+    one = _parse_token(text)
+    if one is not None:
+        return [one]
+    tokens = text.split()
+    if len(tokens) > 1:
+        many = [_parse_token(token) for token in tokens]
+        if all(q is not None for q in many):
+            return [q for q in many if q is not None]
+    if text.upper() in _EXCEL_ERRORS:
+        raise BadValue("cell-error", text)
+    match = _NUMBER.match(text)
+    if match and match.group("unit")[:1] not in "_,.0123456789":
+        raise BadValue("value-unknown-unit", text)
+    raise BadValue("value-not-number", text)
+
+
+def _from_number(number: int | float, percent_format: bool) -> Quantity:
+    if isinstance(number, float) and not math.isfinite(number):
+        raise BadValue("value-not-number", repr(number))
+    value = Decimal(number) if isinstance(number, int) else Decimal(repr(number))
+    if percent_format:
+        return Quantity(_tidy(value * 100), "%")
+    return Quantity(_tidy(value))
+
+
+def _parse_token(text: str) -> Quantity | None:
+    match = _NUMBER.match(text)
+    if match is None:
+        return None
+    unit = re.sub(r"\s+", "", match.group("unit"))
+    if unit and unit not in _UNIT_SET:
+        return None
+    digits = match.group("int").replace(",", "")
+    if match.group("frac"):
+        digits += "." + match.group("frac")
+    value = Decimal(digits)
+    if match.group("sign") in _NEGATIVE:
+        value = -value
+    return Quantity(_tidy(value), unit)
+
+
+def _tidy(value: Decimal) -> Decimal:
+    """58.400 -> 58.4, 84.0 -> 84, without exponent notation."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+# --- Fiscal years ---------------------------------------------------------------
+
+_ERA_START = {"R": 2018, "令和": 2018, "H": 1988, "平成": 1988}
+_ERA = r"(?P<era{n}>R|令和|H|平成)\s*(?P<num{n}>\d{{1,2}}|元)"
+_YEAR_HEAD = re.compile(
+    r"^(?:"
+    r"(?P<west>\d{4})(?!\d)\s*年?\s*(?:\(\s*" + _ERA.format(n=1) + r"\s*\)\s*)?年?度?"
+    r"|" + _ERA.format(n=2) + r"\s*年?度?\s*(?:\(\s*(?P<west2>\d{4})\s*年?度?\s*\))?"
+    r")\s*(?P<rest>.*)$",
+    re.DOTALL,
+)
+
+
+class YearMismatch(Exception):
+    """A header whose western and era years disagree, e.g. "2024 (R7)"."""
+
+
+def parse_year(raw: object) -> tuple[int, str] | None:
+    """Read a fiscal-year header: "2024 (R6)", "2024(R6)", "R6", "令和6年度", 2024.
+
+    Returns (western year, text after the header) or None when it is no year.
+    """
+    if isinstance(raw, bool) or raw is None:
+        return None
+    if isinstance(raw, int | float):
+        whole = int(raw)
+        return (whole, "") if whole == raw and 1989 <= whole <= 2200 else None
+    text = nfkc(str(raw)).strip()
+    text = text.replace("（", "(").replace("）", ")")
+    match = _YEAR_HEAD.match(text)
+    if match is None:
+        return None
+    west = match.group("west") or match.group("west2")
+    era = match.group("era1") or match.group("era2")
+    num = match.group("num1") or match.group("num2")
+    from_era = _ERA_START[era] + (1 if num == "元" else int(num)) if era and num else None
+    year: int | None = int(west) if west else from_era
+    if year is None or not 1989 <= year <= 2200:
+        return None
+    if west and from_era is not None and from_era != year:
+        raise YearMismatch(text)
+    return year, match.group("rest").strip()
+
+
+def era_name(year: int) -> str:
+    """2024 -> "R6"; 2018 -> "H30"."""
+    return f"R{year - 2018}" if year >= 2019 else f"H{year - 1988}"
+
+
+def year_header(year: int) -> str:
+    """The form's way to write a plan year: "2024 (R6)"."""
+    return f"{year} ({era_name(year)})"
+
+
+def reiwa_label(year: int) -> str:
+    """2024 -> "令和6年度" (used in Japanese sentences)."""
+    return f"令和{year - 2018}年度" if year >= 2019 else f"平成{year - 1988}年度"
+
+
+# --- Labels -----------------------------------------------------------------------
+
+_BRACKETS = str.maketrans(
+    {
+        "【": "(",
+        "】": ")",
+        "〔": "(",
+        "〕": ")",
+        "[": "(",
+        "]": ")",
+        "「": "(",
+        "」": ")",
+        "〈": "(",
+        "〉": ")",
+        "<": "(",
+        ">": ")",
+    }
+)
+_PARENS = re.compile(r"\([^()]*\)")
+_LEADING_YEAR = re.compile(
+    r"^(?:\d{4}|R\d{1,2}|令和\d{1,2}|令和元|H\d{1,2}|平成\d{1,2})(?:\(R\d{1,2}\))?"
+)
+
+
+def fold_label(text: str) -> str:
+    """NFKC, no whitespace at all, every bracket kind folded to ()."""
+    return re.sub(r"\s+", "", nfkc(text)).translate(_BRACKETS)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelText:
+    core: str  # the label without bracketed parts or a leading year: "現状値"
+    year: int | None  # a fiscal year written in or before the label
+
+
+def split_label(text: str) -> LabelText:
+    """ "現状値 (2022 (R4) 年度)" -> ("現状値", 2022); "2024年度評価" -> ("年度評価", 2024)."""
+    folded = fold_label(text)
+    core = folded
+    while True:
+        stripped = _PARENS.sub("", core)
+        if stripped == core:
+            break
+        core = stripped
+    year: int | None = None
+    lead = _LEADING_YEAR.match(core)
+    if lead:
+        year = _year_of(lead.group(0))
+        core = core[lead.end() :]
+    if year is None and core != folded:
+        year = _year_of(folded[folded.find("(") :])
+    return LabelText(core, year)
+
+
+def _year_of(text: str) -> int | None:
+    found = re.search(r"\d{4}", text)
+    if found:
+        return int(found.group(0))
+    era = re.search(r"(R|令和|H|平成)(\d{1,2}|元)", text)
+    if era:
+        return _ERA_START[era.group(1)] + (1 if era.group(2) == "元" else int(era.group(2)))
+    return None
+
+
+def display_width(text: str) -> int:
+    """Column width in Excel units: full-width characters count double."""
+    width = 0
+    for char in text:
+        width += 2 if unicodedata.east_asian_width(char) in "WFA" else 1
+    return width

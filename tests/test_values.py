@@ -1,0 +1,125 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from xlkpi.values import (
+    BadValue,
+    Quantity,
+    YearMismatch,
+    display_width,
+    parse_quantities,
+    parse_year,
+    split_label,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1,195人", [Quantity(Decimal("1195"), "人")]),
+        ("58.4%", [Quantity(Decimal("58.4"), "%")]),
+        ("28,108人/年", [Quantity(Decimal("28108"), "人/年")]),
+        ("18", [Quantity(Decimal("18"))]),
+        (84, [Quantity(Decimal("84"))]),
+        (58.4, [Quantity(Decimal("58.4"))]),
+        ("８４％", [Quantity(Decimal("84"), "%")]),
+        ("１，１９５人", [Quantity(Decimal("1195"), "人")]),
+        ("▲12", [Quantity(Decimal("-12"))]),
+        ("△3社", [Quantity(Decimal("-3"), "社")]),
+        ("−5", [Quantity(Decimal("-5"))]),
+        (" 12\n", [Quantity(Decimal("12"))]),
+        ("1,195 人", [Quantity(Decimal("1195"), "人")]),
+        ("47人 98人", [Quantity(Decimal("47"), "人"), Quantity(Decimal("98"), "人")]),
+        ("636人\n127人", [Quantity(Decimal("636"), "人"), Quantity(Decimal("127"), "人")]),
+        ("102.9%", [Quantity(Decimal("102.9"), "%")]),
+    ],
+)
+def test_numbers_as_departments_type_them(raw: object, expected: list[Quantity]) -> None:
+    assert parse_quantities(raw) == expected
+
+
+def test_percent_formatted_number_is_read_in_percent() -> None:
+    assert parse_quantities(0.584, percent_format=True) == [Quantity(Decimal("58.4"), "%")]
+    assert parse_quantities(1.029, percent_format=True) == [Quantity(Decimal("102.9"), "%")]
+
+
+@pytest.mark.parametrize("raw", [None, "", "-", "－", "―", "ー", "—", "–", "  ", "\n"])
+def test_blank_markers_mean_no_value(raw: object) -> None:
+    assert parse_quantities(raw) == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("nan", "value-not-number"),
+        ("inf", "value-not-number"),
+        ("1_000", "value-not-number"),
+        (float("nan"), "value-not-number"),
+        ("集計中", "value-not-number"),
+        ("1,19,5", "value-not-number"),
+        ("1,195人（見込み）", "value-unknown-unit"),
+        ("#N/A", "cell-error"),
+        ("#DIV/0!", "cell-error"),
+        (True, "value-boolean"),
+        (dt.date(2024, 4, 1), "value-date"),
+        (dt.datetime(2024, 4, 1, 9, 0), "value-date"),
+    ],
+)
+def test_what_is_not_a_number_is_refused(raw: object, code: str) -> None:
+    with pytest.raises(BadValue) as caught:
+        parse_quantities(raw)
+    assert caught.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2024 (R6)", (2024, "")),
+        ("2024(R6)", (2024, "")),
+        ("2024（R6）", (2024, "")),
+        ("R6", (2024, "")),
+        ("令和6年度", (2024, "")),
+        ("2024年度", (2024, "")),
+        ("令和元年度", (2019, "")),
+        ("H30", (2018, "")),
+        (2024, (2024, "")),
+        (2024.0, (2024, "")),
+        ("2024 (R6) 1,195人", (2024, "1,195人")),
+        ("2024 (R6) 636人 127人", (2024, "636人 127人")),
+        ("2028 (R10)", (2028, "")),
+        ("実績値", None),
+        ("1,195人", None),
+        (20245, None),
+    ],
+)
+def test_year_headers(raw: object, expected: tuple[int, str] | None) -> None:
+    assert parse_year(raw) == expected
+
+
+def test_year_header_with_disagreeing_eras_is_an_error() -> None:
+    with pytest.raises(YearMismatch):
+        parse_year("2024 (R7)")
+
+
+@pytest.mark.parametrize(
+    ("text", "core", "year"),
+    [
+        ("現状値 (2022 (R4) 年度)", "現状値", 2022),
+        ("現状値 (2022(R4)年度)", "現状値", 2022),
+        ("目標値 (2028年 (R10) 度)", "目標値", 2028),
+        ("成果指標（KPI）", "成果指標", None),
+        ("事業費 (千円)", "事業費", None),
+        ("2024年度評価", "年度評価", 2024),
+        ("令和6年度評価", "年度評価", 2024),
+        ("連 携 す る 視 点", "連携する視点", None),
+    ],
+)
+def test_labels_fold_brackets_spaces_and_years(text: str, core: str, year: int | None) -> None:
+    label = split_label(text)
+    assert (label.core, label.year) == (core, year)
+
+
+def test_display_width_counts_full_width_double() -> None:
+    assert display_width("施策名") == 6
+    assert display_width("KPI") == 3
