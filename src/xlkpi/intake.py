@@ -1,0 +1,72 @@
+"""Which files a run reads: every entry of the folders given, each listed in the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from xlkpi.problems import LedgerEntry, Status
+
+# Sniffed and read (or refused with a reason); other files are listed as skipped.
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods"})
+
+
+class InputMissing(Exception):
+    """A path given on the command line does not exist (a usage error)."""
+
+
+class OutputIsInput(Exception):
+    """The output path is one of the files that would be read (a usage error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    path: Path
+    display: str  # how messages and the ledger name the file
+
+
+def discover(
+    inputs: list[Path], output: Path | None = None
+) -> tuple[list[Candidate], list[LedgerEntry]]:
+    """Workbooks to read, and ledger rows for every other directory entry."""
+    found: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    for given in inputs:
+        if given.is_dir():
+            for entry in sorted(given.iterdir(), key=lambda p: p.name):
+                reason = _skip_reason(entry)
+                if reason:
+                    skipped.append((entry, reason))
+                else:
+                    found.append(entry)
+        elif given.is_file():
+            reason = _skip_reason(given) if given.name.startswith("~$") else ""
+            if reason:
+                skipped.append((given, reason))
+            else:
+                found.append(given)
+        else:
+            raise InputMissing(str(given))
+    if output is not None and any(p.resolve() == output.resolve() for p in found):
+        raise OutputIsInput(str(output))
+    names = [p.name for p in found] + [p.name for p, _ in skipped]
+    unique = len(set(names)) == len(names)
+
+    def display(path: Path) -> str:
+        return path.name if unique else str(path)
+
+    candidates = [Candidate(p, display(p)) for p in dict.fromkeys(found)]
+    ledger = [LedgerEntry(display(p), "", Status.SKIPPED, reason) for p, reason in skipped]
+    return candidates, ledger
+
+
+def _skip_reason(path: Path) -> str:
+    if path.name.startswith("~$"):
+        return "Excel の一時ファイル（~$）のため読み込みません。元のブックが Excel で開かれている可能性があります。"
+    if path.is_dir():
+        return (
+            "フォルダです（中のファイルは読み込みません。読み込むにはフォルダを指定してください）。"
+        )
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        return "Excel ブックではないため読み込みません。"
+    return ""

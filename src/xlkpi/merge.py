@@ -1,0 +1,221 @@
+"""The pipeline: discover files, read each workbook, grade, check across returns, tally."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xlkpi import form
+from xlkpi.grading import DEFAULT_RULE, Rule, grade_measure
+from xlkpi.intake import Candidate, discover
+from xlkpi.model import Measure
+from xlkpi.problems import LedgerEntry, Problem, Report, Severity, Status, problem
+from xlkpi.reader import read_sheet
+from xlkpi.tally import Tallies, tally
+from xlkpi.values import fold_label
+from xlkpi.workbook import Limits, Rejected, Workbook, sniff
+
+
+@dataclass
+class FileResult:
+    """What one workbook gave: ledger rows (file first), problems, graded measures."""
+
+    display: str
+    ledger: list[LedgerEntry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    measures: list[Measure] = field(default_factory=list)
+
+
+@dataclass
+class MergeResult:
+    measures: list[Measure]
+    report: Report
+    year: int | None
+    years: tuple[int, ...]  # every plan year seen, for the grade columns
+    tallies: Tallies | None
+    rule: Rule
+    files: int
+
+
+def read_file(
+    candidate: Candidate, limits: Limits | None = None, rule: Rule = DEFAULT_RULE
+) -> FileResult:
+    """Read and grade one workbook. Never raises for bad input."""
+    result = FileResult(candidate.display)
+    head = LedgerEntry(candidate.display, "", Status.READ)
+    result.ledger.append(head)
+
+    def fail(code: str, sheet: str = "", **params: Any) -> None:
+        result.problems.append(problem(code, file=candidate.display, sheet=sheet, **params))
+
+    try:
+        data = candidate.path.read_bytes()
+    except OSError as exc:
+        fail("corrupt-file", detail=f"読み込めません: {exc.strerror or type(exc).__name__}")
+        return result
+    suffix = candidate.path.suffix.lower()
+    if sniff(data[:8]) == "zip" and suffix in (".xls", ".xlsb", ".ods"):
+        fail("extension-mismatch", ext=suffix, actual="Excel ブック (.xlsx)")
+    try:
+        book = Workbook(data, limits)
+    except Rejected as rejected:
+        fail(rejected.code, detail=rejected.detail)
+        return result
+    if book.has_macros or suffix == ".xlsm":
+        head.note = "マクロは実行せず、値だけを読み込みました。"
+    for info in book.sheets:
+        entry = LedgerEntry(candidate.display, info.name, Status.READ)
+        result.ledger.append(entry)
+        if info.part is None:
+            fail("sheet-part-missing", sheet=info.name, detail=f"シート「{info.name}」")
+            continue
+        if info.kind != "worksheet":
+            entry.status, entry.note = (
+                Status.SKIPPED,
+                f"ワークシートではありません（{info.kind}）。",
+            )
+            continue
+        if info.name == form.INSTRUCTIONS_SHEET:
+            entry.status, entry.note = Status.SKIPPED, "記入要領のシートです。"
+            continue
+        try:
+            sheet = read_sheet(book.grid(info), candidate.display)
+        except Rejected as rejected:
+            fail(rejected.code, sheet=info.name, detail=rejected.detail)
+            continue
+        except Exception as exc:  # a hostile sheet must not stop the other returns
+            fail("sheet-unreadable", sheet=info.name, detail=f"{type(exc).__name__}: {exc}"[:200])
+            continue
+        if info.state != "visible":
+            entry.status, entry.note = Status.SKIPPED, "非表示のシートは集計しません。"
+            if sheet.is_form:
+                fail("hidden-form-sheet", sheet=info.name)
+            continue
+        if not sheet.is_form:
+            entry.status, entry.note = Status.SKIPPED, "様式のシートではありません。"
+            continue
+        result.problems.extend(sheet.problems)
+        if sheet.measure is not None:
+            entry.measure = sheet.measure.name
+            result.problems.extend(grade_measure(sheet.measure, rule))
+            result.measures.append(sheet.measure)
+    if not any(e.sheet and e.status is not Status.SKIPPED for e in result.ledger) and not any(
+        p.severity is Severity.ERROR for p in result.problems
+    ):
+        fail("no-form-sheets")
+    return result
+
+
+def merge(
+    inputs: list[Path],
+    *,
+    year: int | None = None,
+    limits: Limits | None = None,
+    rule: Rule = DEFAULT_RULE,
+    output: Path | None = None,
+) -> MergeResult:
+    """Read every return under `inputs`; `output` may not be one of them."""
+    candidates, skipped = discover(inputs, output)
+    report = Report(ledger=list(skipped))
+    measures: list[Measure] = []
+    results = (read_file(c, limits, rule) for c in candidates)
+    for candidate, result in zip(candidates, results, strict=True):
+        if not result.ledger or (result.ledger[0].file, result.ledger[0].sheet) != (
+            candidate.display,
+            "",
+        ):
+            raise AssertionError(f"{candidate.display} has no ledger row")
+        report.ledger.extend(result.ledger)
+        report.extend(result.problems)
+        measures.extend(result.measures)
+    measures = _drop_duplicates(measures, report)
+    measures.sort(key=lambda m: (m.number is None, m.number or 0, m.name))
+    years = tuple(sorted({y for m in measures for y in m.years}))
+    if year is None:
+        year = max((y for m in measures for k in m.kpis for y in k.actuals), default=None)
+    if year is not None:
+        report.extend(_missing_actuals(measures, year))
+    _settle_ledger(report)
+    return MergeResult(
+        measures=measures,
+        report=report,
+        year=year,
+        years=years,
+        tallies=tally(measures, year, rule) if year is not None else None,
+        rule=rule,
+        files=len(candidates),
+    )
+
+
+def _drop_duplicates(measures: list[Measure], report: Report) -> list[Measure]:
+    """Keep the first of each measure name; the later copy is reported with both sources."""
+    kept: dict[str, Measure] = {}
+    numbers: dict[int, Measure] = {}
+    for measure in measures:
+        key = fold_label(measure.name)
+        first = kept.get(key)
+        where = {"file": measure.file, "sheet": measure.sheet}
+        if first is not None:
+            other = f"{first.file}!{first.sheet}"
+            same = first.content() == measure.content()
+            code = "duplicate-identical" if same else "duplicate-measure"
+            report.add(problem(code, **where, name=measure.name, other=other))
+            continue
+        kept[key] = measure
+        if measure.number is not None:
+            clash = numbers.setdefault(measure.number, measure)
+            if clash is not measure:
+                report.add(
+                    problem(
+                        "duplicate-number",
+                        **where,
+                        number=measure.number,
+                        other=f"{clash.file}!{clash.sheet}",
+                        name=clash.name,
+                    )
+                )
+    return list(kept.values())
+
+
+def _missing_actuals(measures: Iterable[Measure], year: int) -> list[Problem]:
+    found = []
+    for measure in measures:
+        if year not in measure.years:
+            continue
+        for kpi in measure.kpis:
+            if year not in kpi.actuals and kpi.target is not None:
+                found.append(
+                    problem(
+                        "actual-missing",
+                        file=measure.file,
+                        sheet=measure.sheet,
+                        kpi=kpi.name,
+                        year=year,
+                    )
+                )
+    return found
+
+
+def _settle_ledger(report: Report) -> None:
+    """Statuses from the problems; every file and sheet must appear exactly once."""
+    worst: dict[tuple[str, str], Status] = {}
+    for item in report.problems:
+        status = Status.ERROR if item.severity is Severity.ERROR else Status.WARNING
+        for key in ((item.file, item.sheet), (item.file, "")):
+            if worst.get(key) is not Status.ERROR:
+                worst[key] = status
+    seen: set[tuple[str, str]] = set()
+    for entry in report.ledger:
+        key = (entry.file, entry.sheet)
+        if key in seen:
+            raise AssertionError(f"ledger lists {key} twice")
+        seen.add(key)
+        if entry.status is not Status.SKIPPED or not entry.sheet:
+            entry.status = worst.get(key, entry.status)
+        if entry.status is Status.ERROR and not entry.note:
+            entry.note = next(
+                (p.message for p in report.errors if (p.file, p.sheet) == key),
+                "シートにエラーがあります。",
+            )

@@ -1,0 +1,571 @@
+"""Read one form sheet into a Measure, finding every field by its label.
+
+Two KPI layouts are read:
+- the template's table: a 成果指標 header row (指標名, 単位, 現状値, 目標値) with one
+  row per KPI, and one row per KPI under the 実績値 year header;
+- the FY2024 forms' inline layout: names in the 成果指標 cell, values beside the
+  現状値 and 目標値 labels, actuals under (or inside) the 実績値 year headers.
+Anything read from an irregular place is read, and reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+
+from xlkpi import form
+from xlkpi.form import Field
+from xlkpi.model import Kpi, Measure
+from xlkpi.problems import Problem, problem
+from xlkpi.values import (
+    UNITS,
+    BadValue,
+    LabelText,
+    Quantity,
+    YearMismatch,
+    clean_text,
+    is_blank,
+    nfkc,
+    parse_quantities,
+    parse_year,
+    split_label,
+)
+from xlkpi.workbook import Pos, SheetGrid, cell_ref, parse_ref
+
+_LABEL_MAX = 40  # longer strings are free text, never labels
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    field: Field
+    pos: Pos
+    label: LabelText
+    inline: str = ""  # a value typed into the label's own cell
+
+
+@dataclass(slots=True)
+class SheetResult:
+    measure: Measure | None
+    problems: list[Problem]
+    is_form: bool
+    note: str = ""
+
+
+@lru_cache(maxsize=4096)
+def _label_of(text: str) -> tuple[Field, LabelText, str] | None:
+    found = form.match_label(text)
+    if found:
+        return found[0], found[1], ""
+    inline = form.inline_label(text)
+    if inline:
+        return inline[0], split_label(inline[0].label), inline[1]
+    return None
+
+
+def read_sheet(grid: SheetGrid, file: str) -> SheetResult:
+    return _FormReader(grid, file).read()
+
+
+@dataclass
+class _FormReader:
+    grid: SheetGrid
+    file: str
+    problems: list[Problem] = field(default_factory=list)
+    hits: dict[str, list[Hit]] = field(default_factory=dict)
+    row_hits: dict[int, list[Hit]] = field(default_factory=dict)
+
+    # --- problems and cells ---------------------------------------------------------
+
+    def report(self, code: str, pos: Pos | None = None, **params: object) -> None:
+        cell = cell_ref(pos) if pos is not None else ""
+        self.problems.append(
+            problem(code, file=self.file, sheet=self.grid.name, cell=cell, **params)
+        )
+
+    def text(self, pos: Pos) -> str:
+        pos = self.grid.anchors.get(pos, pos)
+        if pos in self.grid.errors:
+            self.report("cell-error", pos, found=self.grid.errors[pos])
+            return ""
+        if pos in self.grid.uncached:
+            self.report("formula-no-value", pos, formula=self.grid.formulas[pos])
+            return ""
+        return clean_text(self.grid.value(pos))
+
+    def quantities(self, pos: Pos) -> list[Quantity]:
+        pos = self.grid.anchors.get(pos, pos)
+        raw = self.grid.value(pos)
+        if pos in self.grid.errors:
+            self.report("cell-error", pos, found=self.grid.errors[pos])
+            return []
+        formula = self.grid.formulas.get(pos)
+        if formula is not None:
+            if pos in self.grid.uncached:
+                self.report("formula-no-value", pos, formula=formula)
+                return []
+            if not self.grid.formulas_trusted:
+                self.report("formula-untrusted", pos, formula=formula, value=raw)
+                return []
+        try:
+            found = parse_quantities(raw, percent_format=pos in self.grid.percent)
+        except BadValue as bad:
+            self.report(bad.code, pos, found=bad.shown)
+            return []
+        if formula is not None and found:
+            self.report("formula-cached", pos, formula=formula, value=raw)
+        return found
+
+    def region(self, hit: Hit) -> list[Pos]:
+        """Cells right of a label up to the next label on the same row."""
+        row, col = hit.pos
+        stop = min(
+            (h.pos[1] for h in self.row_hits.get(row, []) if h.pos[1] > col),
+            default=len(self.grid.rows[row]) if row < self.grid.height else 0,
+        )
+        return [(row, c) for c in range(col + 1, stop) if (row, c) not in self.grid.anchors]
+
+    def filled(self, cells: list[Pos]) -> list[Pos]:
+        return [p for p in cells if not is_blank(self.grid.value(p))]
+
+    def region_text(self, hit: Hit) -> str:
+        parts = [self.text(p) for p in self.filled(self.region(hit))]
+        if hit.inline:
+            parts.insert(0, clean_text(hit.inline))
+        return "\n".join(p for p in parts if p)
+
+    def first(self, fld: Field) -> Hit | None:
+        found = self.hits.get(fld.key)
+        return found[0] if found else None
+
+    # --- the sheet ------------------------------------------------------------------
+
+    def index_labels(self) -> None:
+        for r, row in enumerate(self.grid.rows):
+            for c, raw in enumerate(row):
+                if not isinstance(raw, str) or not raw or len(raw) > _LABEL_MAX:
+                    continue
+                found = _label_of(raw)
+                if found is None:
+                    continue
+                hit = Hit(found[0], (r, c), found[1], found[2])
+                self.hits.setdefault(hit.field.key, []).append(hit)
+                self.row_hits.setdefault(r, []).append(hit)
+
+    def read(self) -> SheetResult:
+        self.index_labels()
+        present = [f for f in form.ANCHORS if f.key in self.hits]
+        if len(present) < 2:
+            return SheetResult(None, [], is_form=False, note="様式ではないシート")
+        missing = [f.label for f in form.ANCHORS if f not in present]
+        if missing:
+            self.report("form-incomplete", detail="、".join(missing))
+            return SheetResult(None, self.problems, is_form=True)
+        name_hit = self.hits[form.NAME.key][0]
+        label_col = name_hit.pos[1]
+        if sum(1 for h in self.hits[form.NAME.key] if h.pos[1] == label_col) > 1:
+            self.report("multiple-forms", self.hits[form.NAME.key][1].pos)
+        measure = Measure(name="", file=self.file, sheet=self.grid.name)
+        self.read_identity(measure, name_hit)
+        if not measure.name:
+            return SheetResult(None, self.problems, is_form=True)
+        for fld in form.TEXT_FIELDS:
+            hit = self.first(fld)
+            if hit is not None:
+                measure.texts[fld.key] = self.region_text(hit)
+        evaluation = self.first(form.EVALUATION)
+        if evaluation is not None:
+            measure.evaluation_year = evaluation.label.year
+        self.read_budgets(measure)
+        actual_rows, columns = self.read_actual_grid(measure, label_col)
+        self.read_kpis(measure, actual_rows, columns)
+        return SheetResult(measure, self.problems, is_form=True)
+
+    # --- identity: name, number, viewpoint, policy field ---------------------------------
+
+    def read_identity(self, measure: Measure, name_hit: Hit) -> None:
+        cells = self.filled(self.region(name_hit))
+        name = self.region_text(name_hit)
+        viewpoint_hit = self.first(form.VIEWPOINT)
+        viewpoint = self.region_text(viewpoint_hit) if viewpoint_hit else ""
+        title = self.title_above(name_hit)
+        if title and (form.canonical_choice(name) in form.VIEWPOINTS or name == viewpoint):
+            self.report(
+                "name-from-title", cells[0] if cells else name_hit.pos, found=name, name=title
+            )
+            name = title
+        if not name:
+            self.report("name-missing", name_hit.pos)
+            return
+        measure.name = name.replace("\n", " ")
+        measure.number = self.read_number()
+        if viewpoint_hit is None or not viewpoint:
+            self.report("viewpoint-missing", viewpoint_hit.pos if viewpoint_hit else None)
+        else:
+            known = form.canonical_choice(viewpoint)
+            if known not in form.VIEWPOINTS:
+                self.report("viewpoint-unknown", viewpoint_hit.pos, found=viewpoint)
+            measure.viewpoint = known if known in form.VIEWPOINTS else viewpoint
+        field_hit = self.first(form.POLICY_FIELD)
+        policy = self.region_text(field_hit) if field_hit else ""
+        if field_hit is None or not policy:
+            self.report("policy-field-missing", field_hit.pos if field_hit else None)
+        else:
+            known = form.canonical_choice(policy)
+            if known is None or known in form.VIEWPOINTS:
+                self.report("policy-field-unknown", field_hit.pos, found=policy)
+            measure.policy_field = known or policy
+
+    def title_above(self, name_hit: Hit) -> str:
+        row, col = name_hit.pos
+        for r in range(row - 1, -1, -1):
+            if r in self.row_hits:
+                return ""
+            texts = [
+                clean_text(v) for v in self.grid.rows[r][col:] if isinstance(v, str) and v.strip()
+            ]
+            if texts:
+                return "" if texts[0] == form.TITLE else texts[0]
+        return ""
+
+    def read_number(self) -> int | None:
+        hit = self.first(form.NUMBER)
+        if hit is not None:
+            cells = self.filled(self.region(hit))
+            if cells:
+                raw = self.grid.value(cells[0])
+                text = nfkc(str(raw)).strip().removesuffix(".0")
+                if re.fullmatch(r"(?:No\.?)?\s*\d{1,5}", text):
+                    return int(re.sub(r"\D", "", text))
+                self.report("number-invalid", cells[0], found=raw)
+                return None
+        from_sheet = re.fullmatch(r"(?:No\.?|施策)?\s*(\d{1,5})", nfkc(self.grid.name).strip())
+        if from_sheet:
+            return int(from_sheet.group(1))
+        self.report("number-missing", hit.pos if hit else None)
+        return None
+
+    # --- years: budgets and actuals ------------------------------------------------------
+
+    def year_columns(self, hit: Hit) -> dict[int, tuple[int, str]]:
+        """col -> (year, text after the year) for a year header row."""
+        found: dict[int, tuple[int, str]] = {}
+        for pos in self.filled(self.region(hit)):
+            raw = self.grid.value(pos)
+            try:
+                year = parse_year(raw)
+            except YearMismatch:
+                self.report("year-mismatch", pos, found=clean_text(raw))
+                continue
+            if year is None:
+                self.report("year-header-invalid", pos, found=clean_text(raw))
+                continue
+            found[pos[1]] = year
+        return found
+
+    def read_budgets(self, measure: Measure) -> None:
+        years_hit, budget_hit = self.first(form.FISCAL_YEARS), self.first(form.BUDGET)
+        if years_hit is None or budget_hit is None:
+            return
+        columns = self.year_columns(years_hit)
+        for pos in self.filled(self.region(budget_hit)):
+            if pos[1] not in columns:
+                self.report("value-outside-years", pos, found=clean_text(self.grid.value(pos)))
+                continue
+            found = self.quantities(pos)
+            if found:
+                measure.budgets[columns[pos[1]][0]] = found[0].value
+
+    def read_actual_grid(
+        self, measure: Measure, label_col: int
+    ) -> tuple[dict[int, int], dict[int, tuple[int, str]]]:
+        """KPI index -> row under the 実績値 header, and the header's year columns."""
+        hit = self.hits[form.ACTUALS.key][0]
+        columns = self.year_columns(hit)
+        measure.years = tuple(sorted(year for year, _ in columns.values()))
+        rows: dict[int, int] = {}
+        row = hit.pos[0] + 1
+        index = 0
+        while row < self.grid.height:
+            head = self.grid.value((row, label_col))
+            numbered = form.kpi_row_number(head) if isinstance(head, str) else None
+            if any(h.pos[1] <= label_col for h in self.row_hits.get(row, [])):
+                break
+            if numbered is None and not is_blank(head):
+                break
+            index = numbered - 1 if numbered is not None else index
+            rows[index] = row
+            index += 1
+            row += 1
+        return rows, columns
+
+    def cell_in(self, row: int, col: int) -> Pos | None:
+        """A filled cell of the actuals grid (merged continuations count as empty)."""
+        pos = (row, col)
+        if pos in self.grid.anchors or is_blank(self.grid.value(pos)):
+            return None
+        return pos
+
+    # --- KPIs -------------------------------------------------------------------------
+
+    def read_kpis(
+        self,
+        measure: Measure,
+        actual_rows: dict[int, int],
+        columns: dict[int, tuple[int, str]],
+    ) -> None:
+        kpi_hit = self.hits[form.KPI.key][0]
+        row_fields = {h.field.key for h in self.row_hits.get(kpi_hit.pos[0], [])}
+        if form.KPI_NAME.key in row_fields or form.BASELINE.key in row_fields:
+            kpis = self.read_kpi_table(measure, kpi_hit)
+        else:
+            kpis = self.read_kpi_inline(measure, kpi_hit, actual_rows, columns)
+        actuals = self.read_actuals(actual_rows, columns, len(kpis))
+        for index, kpi in enumerate(kpis):
+            for year, (value, pos) in sorted(actuals.get(index, {}).items()):
+                self.check_unit(kpi, value, pos)
+                kpi.actuals[year] = value.value
+                kpi.cells[f"actual:{year}"] = cell_ref(pos)
+        for index in sorted(set(actuals) - set(range(len(kpis)))):
+            first_pos = min(pos for _, pos in actuals[index].values())
+            self.report("kpi-name-missing", first_pos, n=index + 1)
+        for kpi in kpis:
+            self.check_kpi(kpi)
+        measure.kpis = kpis
+        if not kpis and not any(p.code == "kpi-count-mismatch" for p in self.problems):
+            self.report("kpi-missing", kpi_hit.pos)
+
+    def read_kpi_table(self, measure: Measure, kpi_hit: Hit) -> list[Kpi]:
+        header = {h.field.key: h.pos[1] for h in self.row_hits[kpi_hit.pos[0]]}
+        labels = {h.field.key: h.label for h in self.row_hits[kpi_hit.pos[0]]}
+        measure.base_year = labels[form.BASELINE.key].year if form.BASELINE.key in labels else None
+        measure.target_year = labels[form.TARGET.key].year if form.TARGET.key in labels else None
+        value_cols = {k: header[k] for k in ("baseline", "target") if k in header}
+        label_col = kpi_hit.pos[1]
+        kpis: list[Kpi] = []
+        row = kpi_hit.pos[0] + 1
+        while row < self.grid.height and not any(
+            h.pos[1] <= label_col for h in self.row_hits.get(row, [])
+        ):
+            head = self.grid.value((row, label_col))
+            number = form.kpi_row_number(head) if isinstance(head, str) else None
+            if number is None and not is_blank(head):
+                break
+            name_col = header.get(form.KPI_NAME.key)
+            name = self.text((row, name_col)) if name_col is not None else ""
+            values = {key: self.single((row, col)) for key, col in value_cols.items()}
+            if not name:
+                if any(v is not None for v in values.values()):
+                    self.report("kpi-name-missing", (row, label_col), n=number or len(kpis) + 1)
+                row += 1
+                continue
+            kpi = Kpi(name=name.replace("\n", " "))
+            unit_col = header.get(form.UNIT.key)
+            if unit_col is not None and (unit := self.text((row, unit_col))):
+                self.set_unit(kpi, unit, (row, unit_col))
+            for key, col in value_cols.items():
+                self.take(kpi, key, values[key], (row, col))
+                kpi.cells.setdefault(key, cell_ref((row, col)))
+            kpis.append(kpi)
+            row += 1
+        return kpis
+
+    def read_kpi_inline(
+        self,
+        measure: Measure,
+        kpi_hit: Hit,
+        actual_rows: dict[int, int],
+        columns: dict[int, tuple[int, str]],
+    ) -> list[Kpi]:
+        base_hit, target_hit = self.first(form.BASELINE), self.first(form.TARGET)
+        measure.base_year = base_hit.label.year if base_hit else None
+        measure.target_year = target_hit.label.year if target_hit else None
+        baselines = self.value_list(base_hit, extra_ok=False)
+        targets = self.value_list(target_hit, extra_ok=True)
+        filled = [
+            (index, pos)
+            for index, row in actual_rows.items()
+            for col in columns
+            if (pos := self.cell_in(row, col)) is not None
+        ]
+        counts = [len(baselines), len(targets), 1]
+        counts += [index + 1 for index, _ in filled]
+        counts += [_value_count(self.grid.value(pos)) for _, pos in filled]
+        counts += [_value_count(rest) for _, rest in columns.values() if rest]
+        names = self.split_names(self.region_text(kpi_hit), max(counts), kpi_hit)
+        kpis = [Kpi(name=name) for name in names]
+        for key, found in (("baseline", baselines), ("target", targets)):
+            for index, (quantity, pos) in enumerate(found[: len(kpis)]):
+                self.take(kpis[index], key, quantity, pos)
+        if target_hit is not None:
+            cells = self.region(target_hit)
+            for kpi in kpis:
+                kpi.cells.setdefault("target", cell_ref(cells[0] if cells else target_hit.pos))
+        return kpis
+
+    def value_list(self, hit: Hit | None, *, extra_ok: bool) -> list[tuple[Quantity, Pos]]:
+        """Values right of an inline label; a second filled cell is an unlabelled extra."""
+        if hit is None:
+            return []
+        found: list[tuple[Quantity, Pos]] = []
+        for order, pos in enumerate(self.filled(self.region(hit))):
+            if order == 1:
+                self.report(
+                    "layout-irregular",
+                    pos,
+                    detail=f"{hit.field.label}の右の見出しのないセルの値を次の指標の"
+                    f"{hit.field.label}としました",
+                )
+            found.extend((q, pos) for q in self.quantities(pos))
+            if not extra_ok:
+                break
+        return found
+
+    def split_names(self, text: str, wanted: int, hit: Hit) -> list[str]:
+        if not text:
+            return []
+        if wanted == 1:
+            return [text.replace("\n", " ")]
+        lines = [line for line in text.split("\n") if line.strip()]
+        if len(lines) == wanted:
+            return lines
+        parts: list[str] = []
+        for token in text.split():
+            if parts and token[:1] in "(（":
+                parts[-1] += " " + token
+            else:
+                parts.append(token)
+        cells = self.filled(self.region(hit))
+        where = cells[0] if cells else hit.pos
+        if len(parts) == wanted:
+            self.report(
+                "layout-irregular",
+                where,
+                detail=f"{wanted} つの成果指標が 1 つのセルに記入されていたため、空白で区切りました",
+            )
+            return parts
+        self.report("kpi-count-mismatch", where, names=len(parts), what="値", values=wanted)
+        return []
+
+    def read_actuals(
+        self,
+        actual_rows: dict[int, int],
+        columns: dict[int, tuple[int, str]],
+        kpi_count: int,
+    ) -> dict[int, dict[int, tuple[Quantity, Pos]]]:
+        """KPI index -> year -> (value, cell)."""
+        found: dict[int, dict[int, tuple[Quantity, Pos]]] = {}
+        header_row = self.hits[form.ACTUALS.key][0].pos[0]
+        for col, (year, rest) in sorted(columns.items()):
+            filled = {i: pos for i, row in actual_rows.items() if (pos := self.cell_in(row, col))}
+            if rest:
+                head = (header_row, col)
+                if filled:
+                    self.report(
+                        "layout-irregular",
+                        head,
+                        detail="年度の見出しのセルにも値があるため、下の行の値を使いました",
+                    )
+                else:
+                    self.report(
+                        "layout-irregular",
+                        head,
+                        detail="実績値が年度の見出しと同じセルに記入されていました",
+                    )
+                    try:
+                        inline = parse_quantities(rest)
+                    except BadValue as bad:
+                        self.report(bad.code, head, found=bad.shown)
+                        continue
+                    for index, quantity in enumerate(inline):
+                        found.setdefault(index, {})[year] = (quantity, head)
+                    continue
+            for index, pos in filled.items():
+                values = self.quantities(pos)
+                if len(values) > 1 and len(filled) == 1 and len(values) == kpi_count:
+                    self.report(
+                        "layout-irregular",
+                        pos,
+                        detail=f"{len(values)} つの指標の実績値が 1 つのセルに記入されていました",
+                    )
+                    for offset, quantity in enumerate(values):
+                        found.setdefault(index + offset, {})[year] = (quantity, pos)
+                elif len(values) > 1:
+                    self.report(
+                        "kpi-count-mismatch", pos, names=1, what="実績値", values=len(values)
+                    )
+                elif values:
+                    found.setdefault(index, {})[year] = (values[0], pos)
+        label_col = self.hits[form.ACTUALS.key][0].pos[1]
+        for row in actual_rows.values():
+            for col in range(label_col + 1, len(self.grid.rows[row])):
+                pos = self.cell_in(row, col)
+                if pos is not None and col not in columns:
+                    self.report("value-outside-years", pos, found=clean_text(self.grid.value(pos)))
+        return found
+
+    # --- one KPI's values ---------------------------------------------------------------
+
+    def single(self, pos: Pos) -> Quantity | None:
+        found = self.quantities(pos)
+        if len(found) > 1:
+            self.report("kpi-count-mismatch", pos, names=1, what="値", values=len(found))
+            return None
+        return found[0] if found else None
+
+    def take(self, kpi: Kpi, key: str, quantity: Quantity | None, pos: Pos) -> None:
+        if quantity is None:
+            return
+        self.check_unit(kpi, quantity, pos)
+        setattr(kpi, key, quantity.value)
+        kpi.cells[key] = cell_ref(pos)
+
+    def set_unit(self, kpi: Kpi, unit: str, pos: Pos) -> None:
+        unit = re.sub(r"\s+", "", nfkc(unit))
+        if unit not in UNITS:
+            self.report("value-unknown-unit", pos, found=unit)
+            return
+        kpi.unit = unit
+
+    def check_unit(self, kpi: Kpi, quantity: Quantity, pos: Pos) -> None:
+        if not quantity.unit:
+            return
+        if not kpi.unit:
+            kpi.unit = quantity.unit
+        elif _base_unit(kpi.unit) != _base_unit(quantity.unit):
+            self.report("unit-mismatch", pos, kpi=kpi.name, detail=f"{kpi.unit} と {quantity.unit}")
+
+    def check_kpi(self, kpi: Kpi) -> None:
+        where = _pos_of(kpi.cells.get("target"))
+        if kpi.target is None:
+            self.report("target-missing", where, kpi=kpi.name)
+        if kpi.baseline is None:
+            self.report(
+                "baseline-missing", _pos_of(kpi.cells.get("baseline")) or where, kpi=kpi.name
+            )
+        if kpi.unit == "%":
+            reference = max((v for v in (kpi.target, kpi.baseline) if v is not None), default=None)
+            for year, value in kpi.actuals.items():
+                if reference is not None and reference > 1 and Decimal(0) < value <= 1:
+                    self.report(
+                        "percent-as-fraction",
+                        _pos_of(kpi.cells[f"actual:{year}"]),
+                        kpi=kpi.name,
+                        value=value,
+                    )
+
+
+def _value_count(raw: object) -> int:
+    try:
+        return max(1, len(parse_quantities(raw)))
+    except BadValue:
+        return 1
+
+
+def _base_unit(unit: str) -> str:
+    return unit.split("/")[0]
+
+
+def _pos_of(ref: str | None) -> Pos | None:
+    return parse_ref(ref) if ref else None

@@ -1,0 +1,360 @@
+"""Open one .xlsx/.xlsm safely and hand out its sheets as value grids.
+
+Checks run before any sheet is parsed: first bytes, encryption, zip integrity,
+unzipped size and ratio caps, Strict OOXML, and the workbook's own sheet list
+(parsed with defusedxml). Values come from python-calamine; what calamine does
+not tell (percent number formats, formulas, error cells) comes from a quick
+scan of the sheet XML, only when that XML contains any of them.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from xml.sax.saxutils import unescape
+
+import defusedxml.ElementTree as SafeET
+import python_calamine as calamine
+from defusedxml import DefusedXmlException
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_R_ATTRS = (
+    "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id",
+    "{http://purl.oclc.org/ooxml/officeDocument/relationships}id",
+)
+
+Pos = tuple[int, int]  # zero-based (row, column)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps checked before anything is decompressed (documented in the README)."""
+
+    max_unzipped_bytes: int = 50 * 1024 * 1024
+    max_ratio: int = 100  # per member larger than 1 MiB
+
+
+class Rejected(Exception):
+    """The whole file cannot be read; `code` is a problem code."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class SheetInfo:
+    name: str
+    kind: str  # "worksheet", "chartsheet", "dialogsheet", "macrosheet", ...
+    state: str  # "visible", "hidden" or "veryHidden"
+    part: str | None  # zip member, None when the part is missing
+
+
+@dataclass(slots=True)
+class SheetGrid:
+    """A sheet's cell values, zero-based, with what calamine alone would lose."""
+
+    name: str
+    rows: Sequence[Sequence[object]]
+    anchors: dict[Pos, Pos] = field(default_factory=dict)  # merged cell -> its top-left
+    merged_spans: dict[Pos, Pos] = field(default_factory=dict)  # top-left -> bottom-right
+    percent: set[Pos] = field(default_factory=set)
+    formulas: dict[Pos, str] = field(default_factory=dict)
+    uncached: set[Pos] = field(default_factory=set)  # formulas saved without a result
+    errors: dict[Pos, str] = field(default_factory=dict)
+    formulas_trusted: bool = True  # False when the writer asked Excel to recalculate
+
+    def value(self, pos: Pos) -> object:
+        row, col = self.anchors.get(pos, pos)
+        if row < len(self.rows) and col < len(self.rows[row]):
+            return self.rows[row][col]
+        return None
+
+    @property
+    def height(self) -> int:
+        return len(self.rows)
+
+    @property
+    def width(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+
+def sniff(head: bytes) -> str:
+    """ "zip", "ole", "empty" or "other", from a file's first bytes."""
+    if not head:
+        return "empty"
+    if head.startswith(ZIP_MAGIC):
+        return "zip"
+    if head.startswith(OLE_MAGIC):
+        return "ole"
+    return "other"
+
+
+def cell_ref(pos: Pos) -> str:
+    """(17, 1) -> "B18"."""
+    row, col = pos
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row + 1}"
+
+
+def parse_ref(ref: str) -> Pos | None:
+    match = re.fullmatch(r"\$?([A-Z]{1,3})\$?(\d+)", ref)
+    if match is None:
+        return None
+    col = 0
+    for char in match.group(1):
+        col = col * 26 + ord(char) - 64
+    return int(match.group(2)) - 1, col - 1
+
+
+class Workbook:
+    """An opened workbook. Construction runs every file-level check."""
+
+    def __init__(self, data: bytes, limits: Limits | None = None) -> None:
+        kind = sniff(data[:8])
+        if kind == "empty":
+            raise Rejected("empty-file")
+        if kind == "ole":
+            raise Rejected(*_ole_kind(data))
+        if kind != "zip":
+            raise Rejected("not-excel", "先頭のバイトが Excel ブックのものではありません")
+        try:
+            self._zip = zipfile.ZipFile(io.BytesIO(data))
+            infos = self._zip.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
+            raise Rejected("corrupt-file", type(exc).__name__) from exc
+        _check_sizes(infos, limits or Limits())
+        names = {info.filename for info in infos}
+        self.part = _workbook_part(self._zip, names)
+        root = self._xml(self.part)
+        if root.tag.startswith("{" + _STRICT_NS) or root.get("conformance") == "strict":
+            raise Rejected("strict-ooxml")
+        if not root.tag.startswith("{" + _MAIN_NS):
+            raise Rejected("not-a-workbook", f"{self.part} の形式が不明です")
+        rels = _relationships(self._zip, self.part, names)
+        self.sheets = _sheet_list(root, rels, names)
+        calc = root.find(f"{{{_MAIN_NS}}}calcPr")
+        self._formulas_trusted = calc is None or calc.get("fullCalcOnLoad") not in ("1", "true")
+        styles = next((t for t, kind in rels.values() if kind == "styles"), None)
+        self._percent_styles = _percent_styles(self._read(styles)) if styles in names else set()
+        try:
+            self._book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        except Exception as exc:  # calamine raises several unrelated types
+            raise Rejected("corrupt-file", f"{type(exc).__name__}: {exc}"[:200]) from exc
+        for shared in (t for t, kind in rels.values() if kind == "sharedStrings"):
+            if shared in names:
+                _refuse_entities(self._read(shared))
+
+    @property
+    def has_macros(self) -> bool:
+        return "xl/vbaProject.bin" in self._zip.namelist()
+
+    def grid(self, sheet: SheetInfo) -> SheetGrid:
+        """The sheet's values. Raises Rejected for a sheet that cannot be read."""
+        assert sheet.part is not None
+        xml = self._read(sheet.part)
+        _refuse_entities(xml)
+        try:
+            rows = self._book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+            merged = self._book.get_sheet_by_name(sheet.name).merged_cell_ranges or []
+        except Exception as exc:  # calamine's errors carry no position
+            raise Rejected("sheet-unreadable", f"{type(exc).__name__}: {exc}"[:200]) from exc
+        grid = SheetGrid(sheet.name, rows, formulas_trusted=self._formulas_trusted)
+        for (r0, c0), (r1, c1) in merged:
+            grid.merged_spans[(r0, c0)] = (r1, c1)
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    if (r, c) != (r0, c0):
+                        grid.anchors[(r, c)] = (r0, c0)
+        _scan_cells(xml, self._percent_styles, grid)
+        return grid
+
+    def _read(self, name: str) -> bytes:
+        try:
+            return self._zip.read(name)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
+            raise Rejected("corrupt-file", f"{name}: {type(exc).__name__}") from exc
+
+    def _xml(self, name: str) -> SafeET.Element:
+        return _parse_xml(self._read(name), name)
+
+
+def _ole_kind(data: bytes) -> tuple[str, str]:
+    import msoffcrypto  # only needed for the rare OLE file
+
+    try:
+        encrypted = msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted()
+    except Exception:  # not an Office OLE file msoffcrypto knows
+        encrypted = False
+    if encrypted:
+        return ("encrypted", "")
+    if b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k" in data[:1_000_000]:
+        return ("old-xls", "")
+    return ("not-excel", "Excel 以外の Office 97-2003 形式のファイルです")
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_unzipped_bytes:
+        raise Rejected(
+            "too-large",
+            f"展開後 {total / 2**20:.0f} MB、上限 {limits.max_unzipped_bytes / 2**20:.0f} MB",
+        )
+    for info in infos:
+        if info.file_size > 2**20 and info.file_size > limits.max_ratio * max(
+            info.compress_size, 1
+        ):
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise Rejected(
+                "too-large", f"{info.filename} の圧縮率 {ratio} 倍、上限 {limits.max_ratio} 倍"
+            )
+
+
+def _parse_xml(data: bytes, name: str) -> SafeET.Element:
+    try:
+        return SafeET.fromstring(data, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise Rejected("xml-entities") from exc
+    except SafeET.ParseError as exc:
+        raise Rejected("corrupt-file", f"{name} の XML が壊れています") from exc
+
+
+def _refuse_entities(xml: bytes) -> None:
+    head = xml[:4096]
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        raise Rejected("xml-entities")
+
+
+def _workbook_part(zf: zipfile.ZipFile, names: set[str]) -> str:
+    if "_rels/.rels" in names:
+        for target, kind in _relationships(zf, "", names).values():
+            if kind == "officeDocument" and target in names:
+                if target.endswith(".bin"):
+                    raise Rejected("unsupported-format", "Excel バイナリ ブック (.xlsb)")
+                return target
+    if "xl/workbook.xml" in names:
+        return "xl/workbook.xml"
+    if "xl/workbook.bin" in names:
+        raise Rejected("unsupported-format", "Excel バイナリ ブック (.xlsb)")
+    if "content.xml" in names and "mimetype" in names:
+        raise Rejected("unsupported-format", "OpenDocument スプレッドシート (.ods)")
+    if "word/document.xml" in names:
+        raise Rejected("not-a-workbook", "Word 文書です")
+    if "ppt/presentation.xml" in names:
+        raise Rejected("not-a-workbook", "PowerPoint プレゼンテーションです")
+    raise Rejected("not-a-workbook", "ブックの本体 (xl/workbook.xml) がありません")
+
+
+def _relationships(zf: zipfile.ZipFile, part: str, names: set[str]) -> dict[str, tuple[str, str]]:
+    """rId -> (zip member the target resolves to, relationship kind)."""
+    folder, base = posixpath.split(part)
+    rels_name = posixpath.join(folder, "_rels", base + ".rels")
+    if rels_name not in names:
+        return {}
+    try:
+        root = _parse_xml(zf.read(rels_name), rels_name)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise Rejected("corrupt-file", f"{rels_name}: {type(exc).__name__}") from exc
+    found: dict[str, tuple[str, str]] = {}
+    for rel in root.iter(f"{{{_REL_NS}}}Relationship"):
+        target = rel.get("Target", "")
+        if rel.get("TargetMode") == "External":
+            continue
+        if target.startswith("/"):
+            resolved = target.lstrip("/")
+        else:
+            resolved = posixpath.normpath(posixpath.join(folder, target))
+        found[rel.get("Id", "")] = (resolved, rel.get("Type", "").rsplit("/", 1)[-1])
+    return found
+
+
+def _sheet_list(
+    root: SafeET.Element, rels: dict[str, tuple[str, str]], names: set[str]
+) -> list[SheetInfo]:
+    sheets: list[SheetInfo] = []
+    for node in root.iter(f"{{{_MAIN_NS}}}sheet"):
+        rid = next((node.get(a) for a in _R_ATTRS if node.get(a)), "")
+        target, kind = rels.get(rid or "", ("", "worksheet"))
+        sheets.append(
+            SheetInfo(
+                name=node.get("name", ""),
+                kind=kind,
+                state=node.get("state", "visible"),
+                part=target if target in names else None,
+            )
+        )
+    return sheets
+
+
+_XF_BLOCK = re.compile(rb"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", re.S)
+_XF = re.compile(rb"<(?:\w+:)?xf\b([^>]*)>")
+_NUMFMT = re.compile(rb"<(?:\w+:)?numFmt\b([^>]*)>")
+_ATTR = re.compile(rb'\b(numFmtId|formatCode|r|s|t)="([^"]*)"')
+_PERCENT_BUILTIN = {9, 10}
+
+
+def _percent_styles(styles: bytes) -> set[int]:
+    """Indices of cellXfs whose number format shows a percent sign."""
+    _refuse_entities(styles)
+    percent_formats = set(_PERCENT_BUILTIN)
+    for match in _NUMFMT.finditer(styles):
+        attrs = dict(_ATTR.findall(match.group(1)))
+        code = unescape(attrs.get(b"formatCode", b"").decode("utf-8", "replace"))
+        code = re.sub(r'"[^"]*"|\\.', "", code)
+        if "%" in code and attrs.get(b"numFmtId", b"").isdigit():
+            percent_formats.add(int(attrs[b"numFmtId"]))
+    block = _XF_BLOCK.search(styles)
+    if block is None:
+        return set()
+    found: set[int] = set()
+    for index, match in enumerate(_XF.finditer(block.group(0))):
+        fmt = dict(_ATTR.findall(match.group(1))).get(b"numFmtId", b"0")
+        if fmt.isdigit() and int(fmt) in percent_formats:
+            found.add(index)
+    return found
+
+
+_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
+_VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
+_FORMULA_TOKENS = (b"<f>", b"<f ", b":f>", b":f ", b't="e"')
+
+
+def _scan_cells(xml: bytes, percent_styles: set[int], grid: SheetGrid) -> None:
+    """Record percent-formatted numbers, formulas and error cells of a sheet."""
+    wanted_styles = {b"%d" % i for i in percent_styles if b's="%d"' % i in xml}
+    if not wanted_styles and not any(token in xml for token in _FORMULA_TOKENS):
+        return
+    for match in _CELL.finditer(xml):
+        attrs = dict(_ATTR.findall(match.group(1)))
+        pos = parse_ref(attrs.get(b"r", b"").decode("ascii", "replace"))
+        if pos is None:
+            continue
+        kind = attrs.get(b"t", b"n")
+        if kind == b"n" and attrs.get(b"s") in wanted_styles:
+            grid.percent.add(pos)
+        inner = match.group(2) or b""
+        formula = _FORMULA.search(inner)
+        if formula is not None:
+            text = unescape((formula.group(1) or b"").decode("utf-8", "replace"))
+            grid.formulas[pos] = "=" + text if text else "(共有数式)"
+            cached = _VALUE.search(inner)
+            if cached is None or (not cached.group(1) and kind not in (b"str", b"inlineStr")):
+                grid.uncached.add(pos)
+        if kind == b"e":
+            value = _VALUE.search(inner)
+            grid.errors[pos] = value.group(1).decode("utf-8", "replace") if value else "#ERROR"
