@@ -1,0 +1,304 @@
+"""Write the form: the blank template, or forms filled with measures.
+
+Layout and wording come from `form`; the reader reads what this writes by its
+labels, so a change here that the reader does not follow fails the round-trip
+tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from xlkpi import __version__, form
+from xlkpi.form import DEFAULT_PERIOD, Field, Layout, Period
+from xlkpi.grading import DEFAULT_RULE
+from xlkpi.model import Measure
+from xlkpi.output import atomic_path, checked
+from xlkpi.style import A4, FONT, INPUT_FILL, LABEL_FILL, NEXT_YEAR_FILL, WORKBOOK_OPTIONS
+from xlkpi.values import UNITS, year_header
+
+# A fixed creation time keeps the generated template byte-stable across runs.
+_CREATED = dt.datetime(2024, 4, 1, tzinfo=dt.UTC)
+_LONG_ROW_HEIGHT = 54
+
+INSTRUCTIONS: tuple[str, ...] = (
+    "成果指標（KPI）実績調書　記入要領",
+    "1. 「施策」シートを施策ごとにコピーし、1 施策につき 1 シートに記入してください。シート名は自由です（例: 施策1）。",
+    "2. 黄色のセルに記入します。青色の見出しの文言は変えないでください（集計ツールは見出しを手がかりに読み取ります）。",
+    "3. 施策番号には、達成状況一覧の No. を記入します。",
+    "4. 連携する視点と政策分野は、セルを選ぶと表示される一覧から選びます。",
+    f"5. 成果指標は 1 施策につき {form.MAX_KPIS} 指標まで記入できます。指標ごとに 1 行を使い、指標名・単位・現状値・目標値を記入します。",
+    "6. 数値の欄には数値だけを入力します（例: 1195、58.4）。単位は「単位」の欄に記入します。"
+    "パーセントは 58.4 と入力しても 58.4% と入力しても、58.4% として読み取ります。",
+    "7. 実績値は、指標ごとの行の該当年度の列に記入します。実績のまだない年度は空欄のままにします（「－」も空欄として扱います）。",
+    "8. 事業費は千円単位の数値で記入します。",
+    "9. 年度評価と次年度以降の取組は、当該年度の評価と今後の取組を文章で記入します。",
+    "10. 数式を使った場合は、必ず Excel で保存してから提出してください（計算結果が保存されていないと読み取れません）。",
+    "11. 見出しのセルは保護されています（パスワードはありません）。行の高さや列の幅は変更できます。",
+    "12. 提出前に「xlkpi check ファイル名.xlsx」で記入漏れや読み取れない値を確認できます。",
+    f"13. 評価の方法: {DEFAULT_RULE.describe()}",
+)
+
+
+def write_template(path: Path, period: Period = DEFAULT_PERIOD) -> None:
+    """The blank form: instructions and one measure sheet to copy per measure."""
+    write_forms(path, [None], period)
+
+
+def write_forms(
+    path: Path,
+    measures: Sequence[Measure | None],
+    period: Period = DEFAULT_PERIOD,
+    *,
+    open_year: int | None = None,
+) -> None:
+    """One sheet per measure (None: a blank sheet). `open_year` is highlighted to fill in."""
+    with atomic_path(path) as temp:
+        book = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
+        book.set_properties(
+            {"title": form.TITLE, "comments": f"xlkpi {__version__}", "created": _CREATED}
+        )
+        writer = _FormWriter(book, form.layout(period), open_year)
+        writer.instructions()
+        for index, measure in enumerate(measures, start=1):
+            if measure is None:
+                name = form.FORM_SHEET
+            else:
+                name = f"{form.FORM_SHEET}{measure.number or index}"
+            writer.sheet(name, measure)
+        book.close()
+
+
+class _FormWriter:
+    def __init__(self, book: Any, layout: Layout, open_year: int | None) -> None:
+        self.book = book
+        self.layout = layout
+        self.open_year = open_year
+        base = {
+            "font_name": FONT,
+            "font_size": 10,
+            "border": 1,
+            "valign": "vcenter",
+            "text_wrap": True,
+        }
+        self.label = book.add_format({**base, "bg_color": LABEL_FILL, "bold": True})
+        self.input = book.add_format({**base, "bg_color": INPUT_FILL, "locked": False})
+        self.number = book.add_format({**base, "bg_color": INPUT_FILL, "locked": False})
+        self.percent = book.add_format(
+            {**base, "bg_color": INPUT_FILL, "locked": False, "num_format": "0.0%"}
+        )
+        self.open_text = book.add_format({**base, "bg_color": NEXT_YEAR_FILL, "locked": False})
+        self.open_number = book.add_format({**base, "bg_color": NEXT_YEAR_FILL, "locked": False})
+        self.title = book.add_format({"font_name": FONT, "font_size": 14, "bold": True})
+        self.wrap = book.add_format(
+            {"font_name": FONT, "font_size": 11, "text_wrap": True, "valign": "top"}
+        )
+
+    def instructions(self) -> None:
+        sheet = self.book.add_worksheet(form.INSTRUCTIONS_SHEET)
+        sheet.set_column(0, 0, 110)
+        checked(sheet.write_string(0, 0, INSTRUCTIONS[0], self.title), "title")
+        for row, line in enumerate(INSTRUCTIONS[1:], start=2):
+            checked(sheet.write_string(row, 0, line, self.wrap), "instructions")
+        sheet.set_paper(A4)
+        sheet.fit_to_pages(1, 0)
+
+    def sheet(self, name: str, measure: Measure | None) -> None:
+        layout = self.layout
+        ws = self.book.add_worksheet(name)
+        last = layout.last_col
+        ws.set_column(0, 0, 24)
+        ws.set_column(1, last, 17)
+        ws.merge_range(0, 0, 0, last, form.TITLE, self.title)
+        values = _field_values(measure)
+        for key, (row, col) in layout.labels.items():
+            ws.write_string(row, col, _label_text(key, layout, self.open_year), self.label)
+        for key, ((r0, c0), (r1, c1)) in layout.inputs.items():
+            fmt = self.input
+            if self.open_year is not None and key in ("evaluation", "next_steps"):
+                fmt = self.open_text
+            text = values.get(key, "")
+            if key == "number" and measure is not None and measure.number is not None:
+                ws.write_number(r0, c0, measure.number, fmt)
+            elif (r0, c0) == (r1, c1):
+                checked(ws.write_string(r0, c0, text, fmt), key)
+            else:
+                checked(ws.merge_range(r0, c0, r1, c1, "", fmt), key)
+                checked(ws.write_string(r0, c0, text, fmt), key)
+            if _is_long(key):
+                ws.set_row(r0, _LONG_ROW_HEIGHT)
+        self.kpi_table(ws, measure)
+        self.year_rows(ws, measure)
+        self.validations(ws)
+        ws.protect(
+            "",
+            {
+                "format_columns": True,
+                "format_rows": True,
+                "select_locked_cells": True,
+                "select_unlocked_cells": True,
+            },
+        )
+        ws.set_paper(A4)
+        ws.fit_to_pages(1, 1)
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+
+    def kpi_table(self, ws: Any, measure: Measure | None) -> None:
+        layout = self.layout
+        header = layout.kpi_header_row
+        cols = layout.kpi_columns
+        n0, n1 = cols[form.KPI_NAME.key]
+        ws.merge_range(header, n0, header, n1, form.KPI_NAME.label, self.label)
+        ws.write_string(header, cols[form.UNIT.key][0], form.UNIT.label, self.label)
+        ws.write_string(header, cols["baseline"][0], layout.period.baseline_label, self.label)
+        ws.write_string(header, cols["target"][0], layout.period.target_label, self.label)
+        kpis = measure.kpis if measure else []
+        if len(kpis) > form.MAX_KPIS:
+            raise ValueError(f"{measure.name if measure else ''}: more than {form.MAX_KPIS} KPIs")
+        for index, row in enumerate(layout.kpi_rows):
+            kpi = kpis[index] if index < len(kpis) else None
+            ws.write_string(row, 0, form.KPI_ROW_LABEL.format(n=index + 1), self.label)
+            ws.merge_range(row, n0, row, n1, "", self.input)
+            checked(ws.write_string(row, n0, kpi.name if kpi else "", self.input), "kpi name")
+            ws.write_string(row, cols["unit"][0], kpi.unit if kpi else "", self.input)
+            for key in ("baseline", "target"):
+                value = getattr(kpi, key) if kpi else None
+                self.value(ws, row, cols[key][0], value, kpi.unit if kpi else "")
+        ws.set_row(header, 30)
+
+    def year_rows(self, ws: Any, measure: Measure | None) -> None:
+        layout = self.layout
+        for header_row in (layout.fiscal_row, layout.actuals_header_row):
+            for year, col in layout.year_columns.items():
+                ws.write_string(header_row, col, year_header(year), self.label)
+        for year, col in layout.year_columns.items():
+            budget = measure.budgets.get(year) if measure else None
+            self.value(ws, layout.budget_row, col, budget, "")
+        kpis = measure.kpis if measure else []
+        for index, row in enumerate(layout.actual_rows):
+            ws.write_string(row, 0, form.KPI_ROW_LABEL.format(n=index + 1), self.label)
+            kpi = kpis[index] if index < len(kpis) else None
+            for year, col in layout.year_columns.items():
+                value = kpi.actuals.get(year) if kpi else None
+                self.value(
+                    ws, row, col, value, kpi.unit if kpi else "", open_cell=year == self.open_year
+                )
+
+    def value(
+        self,
+        ws: Any,
+        row: int,
+        col: int,
+        value: Decimal | None,
+        unit: str,
+        *,
+        open_cell: bool = False,
+    ) -> None:
+        if value is None:
+            ws.write_blank(row, col, None, self.open_number if open_cell else self.number)
+        elif unit == "%":
+            checked(ws.write_number(row, col, float(value / 100), self.percent), "percent")
+        else:
+            checked(ws.write_number(row, col, float(value), self.number), "number")
+
+    def validations(self, ws: Any) -> None:
+        layout = self.layout
+        last = layout.last_col
+        number_rule = {
+            "validate": "decimal",
+            "criteria": "between",
+            "minimum": -1e12,
+            "maximum": 1e12,
+            "input_title": "数値",
+            "input_message": "数値だけを入力します（例: 1195、58.4）。単位は「単位」の欄に。",
+            "error_title": "数値ではありません",
+            "error_message": "数値だけを入力してください。",
+        }
+        (nr, nc), _ = layout.inputs[form.NUMBER.key]
+        ws.data_validation(
+            nr,
+            nc,
+            nr,
+            nc,
+            {
+                "validate": "integer",
+                "criteria": ">=",
+                "value": 1,
+                "input_title": "施策番号",
+                "input_message": "達成状況一覧の No. を記入します。",
+            },
+        )
+        choices = {
+            form.VIEWPOINT.key: list(form.VIEWPOINTS),
+            form.POLICY_FIELD.key: [f for fields in form.POLICY_FIELDS.values() for f in fields],
+        }
+        for key, source in choices.items():
+            (r0, c0), (r1, c1) = layout.inputs[key]
+            ws.data_validation(
+                r0,
+                c0,
+                r1,
+                c1,
+                {
+                    "validate": "list",
+                    "source": source,
+                    "error_type": "warning",
+                    "input_title": "一覧から選択",
+                    "input_message": "一覧から選んでください。",
+                },
+            )
+        unit_col = layout.kpi_columns[form.UNIT.key][0]
+        k0, k1 = layout.kpi_rows[0], layout.kpi_rows[-1]
+        ws.data_validation(
+            k0,
+            unit_col,
+            k1,
+            unit_col,
+            {
+                "validate": "list",
+                "source": list(UNITS[:24]),
+                "error_type": "warning",
+                "input_title": "単位",
+                "input_message": "一覧から選ぶか、単位を入力します。",
+            },
+        )
+        for key in ("baseline", "target"):
+            col = layout.kpi_columns[key][0]
+            ws.data_validation(k0, col, k1, col, number_rule)
+        ws.data_validation(
+            layout.budget_row,
+            1,
+            layout.budget_row,
+            last,
+            {**number_rule, "input_title": "事業費（千円）"},
+        )
+        a0, a1 = layout.actual_rows[0], layout.actual_rows[-1]
+        ws.data_validation(a0, 1, a1, last, {**number_rule, "input_title": "実績値"})
+
+
+def _label_text(key: str, layout: Layout, open_year: int | None) -> str:
+    if key == form.EVALUATION.key and open_year is not None:
+        return f"{open_year}{form.EVALUATION.label}"
+    field: Field = next(f for f in form.FIELDS if f.key == key)
+    return field.label
+
+
+def _is_long(key: str) -> bool:
+    return any(f.long_text for f in form.FIELDS if f.key == key)
+
+
+def _field_values(measure: Measure | None) -> dict[str, str]:
+    if measure is None:
+        return {}
+    return {
+        form.NAME.key: measure.name,
+        form.VIEWPOINT.key: measure.viewpoint,
+        form.POLICY_FIELD.key: measure.policy_field,
+        **measure.texts,
+    }
