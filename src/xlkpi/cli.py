@@ -1,0 +1,143 @@
+"""Command line: parse arguments, call the library, render the result. No logic here.
+
+Exit codes (a contract, see README): 0 all read, 1 some input rejected or with
+errors (the summary is still written), 2 usage, 3 output not writable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+from xlkpi import __version__
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OUTPUT = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """Raises instead of exiting, and prints help to the given stream."""
+
+    def __init__(self, *args: Any, out: IO[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.out = out or sys.stdout
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+    def _print_message(self, message: str, file: object = None) -> None:
+        self.out.write(message or "")
+
+
+def _parser(out: IO[str]) -> argparse.ArgumentParser:
+    parser = _Parser(
+        out=out,
+        prog="xlkpi",
+        description="成果指標（KPI）調書を集約し、達成状況を評価した集計ブックを作成します。",
+    )
+    parser.add_argument("--version", action="version", version=f"xlkpi {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="コマンド")
+    merge = commands.add_parser("merge", out=out, help="調書を集約して集計ブックを作成する")
+    merge.add_argument(
+        "inputs",
+        nargs="+",
+        type=Path,
+        metavar="調書",
+        help="調書のブック、またはブックを入れたフォルダ",
+    )
+    merge.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="集計.xlsx", help="作成する集計ブック"
+    )
+    merge.add_argument(
+        "--year",
+        type=int,
+        metavar="年度",
+        help="評価する年度（西暦。省略時は実績値のある最新の年度）",
+    )
+    check = commands.add_parser(
+        "check", out=out, help="提出前に調書を点検する（集計ブックは作りません）"
+    )
+    check.add_argument("inputs", nargs="+", type=Path, metavar="調書")
+    check.add_argument("--json", action="store_true", help="結果を JSON で出力する")
+    template = commands.add_parser(
+        "template", out=out, help="記入用の様式（テンプレート）を作成する"
+    )
+    template.add_argument("-o", "--output", type=Path, required=True, metavar="様式.xlsx")
+    for sub in (parser, merge, check, template):
+        sub._positionals.title = "引数"
+        sub._optionals.title = "オプション"
+    return parser
+
+
+def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
+    try:
+        args = _parser(out).parse_args(argv)
+    except UsageError as exc:
+        err.write(f"{exc}\n使い方は xlkpi --help で確認できます。\n")
+        return EXIT_USAGE
+    except SystemExit as done:  # --help and --version
+        return int(done.code or 0)
+    from xlkpi.intake import InputMissing, OutputIsInput
+    from xlkpi.output import OutputError
+
+    try:
+        if args.command == "template":
+            return _template(args, out)
+        if args.command == "check":
+            return _check(args, out)
+        return _merge(args, out, err)
+    except InputMissing as exc:
+        err.write(f"入力が見つかりません: {exc}\n")
+        return EXIT_USAGE
+    except OutputIsInput as exc:
+        err.write(f"出力先 {exc} が入力のファイルと同じです。別のファイル名を指定してください。\n")
+        return EXIT_USAGE
+    except OutputError as exc:
+        err.write(f"{exc}\n")
+        return EXIT_OUTPUT
+
+
+def _template(args: argparse.Namespace, out: IO[str]) -> int:
+    from xlkpi.template import write_template
+
+    write_template(args.output)
+    out.write(f"様式を作成しました: {args.output}\n")
+    return EXIT_OK
+
+
+def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from xlkpi.merge import merge
+    from xlkpi.render import merge_summary, problem_lines
+    from xlkpi.summary import write_summary
+
+    result = merge(args.inputs, year=args.year, output=args.output)
+    for line in problem_lines(result.report):
+        err.write(line + "\n")
+    write_summary(result, args.output)
+    out.write(merge_summary(result, args.output))
+    return EXIT_OK if result.report.ok else EXIT_INPUT
+
+
+def _check(args: argparse.Namespace, out: IO[str]) -> int:
+    from xlkpi.merge import merge
+    from xlkpi.render import check_json, check_summary, problem_lines
+
+    result = merge(args.inputs)
+    if args.json:
+        json.dump(check_json(result), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        for line in problem_lines(result.report, hints=True):
+            out.write(line + "\n")
+        out.write(check_summary(result))
+    return EXIT_OK if not result.report.problems else EXIT_INPUT
+
+
+def run() -> None:
+    sys.exit(main(sys.argv[1:], sys.stdout, sys.stderr))

@@ -1,0 +1,87 @@
+"""Text the CLI prints: result lines in Japanese, problems as ファイル!シート!セル: メッセージ."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xlkpi.merge import MergeResult
+from xlkpi.problems import Report
+from xlkpi.summary import year_title
+
+
+def problem_lines(report: Report, *, hints: bool = False) -> list[str]:
+    lines = []
+    for item in report.problems:
+        lines.append(f"{item.where}: {item.message}")
+        if hints and item.hint:
+            lines.append(f"    → {item.hint}（{item.code}）")
+    return lines
+
+
+def _counts_line(result: MergeResult) -> str:
+    tallies = result.tallies
+    if tallies is None or result.year is None:
+        return "評価できる実績値がありません。"
+    overall = tallies.overall
+    counts = "、".join(f"{label} {n}件" for label, n in overall.by_grade.items())
+    share = overall.share
+    good = "及び".join(result.rule.good_labels)
+    shown = f"{float(share) * 100:.1f}%" if share is not None else "－"
+    return f"{year_title(result.year)}の達成状況: {counts}（{good} {shown}）"
+
+
+def _read_line(result: MergeResult) -> str:
+    kpis = sum(len(m.kpis) for m in result.measures)
+    return (
+        f"読み込み: ファイル {result.files} 件、施策 {len(result.measures)} 件、成果指標 {kpis} 件"
+    )
+
+
+def merge_summary(result: MergeResult, output: Path) -> str:
+    report = result.report
+    lines = [
+        _read_line(result),
+        _counts_line(result),
+        f"エラー {len(report.errors)} 件、警告 {len(report.warnings)} 件"
+        + ("（詳細は集計ブックの「受付」シート）" if report.problems else ""),
+        f"出力: {output}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def check_summary(result: MergeResult) -> str:
+    report = result.report
+    if not report.problems:
+        return f"問題はありません。{_read_line(result)}\n"
+    return f"エラー {len(report.errors)} 件、警告 {len(report.warnings)} 件。{_read_line(result)}\n"
+
+
+def check_json(result: MergeResult) -> dict[str, object]:
+    report = result.report
+    return {
+        "ok": not report.problems,
+        "errors": len(report.errors),
+        "warnings": len(report.warnings),
+        "problems": [
+            {
+                "code": p.code,
+                "severity": p.severity.value,
+                "file": p.file,
+                "sheet": p.sheet,
+                "cell": p.cell,
+                "message": p.message,
+                "hint": p.hint,
+            }
+            for p in report.problems
+        ],
+        "ledger": [
+            {
+                "file": e.file,
+                "sheet": e.sheet,
+                "status": e.status.value,
+                "note": e.note,
+                "measure": e.measure,
+            }
+            for e in report.ledger
+        ],
+    }

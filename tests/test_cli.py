@@ -1,0 +1,94 @@
+"""The command line: exact output and the exit-code contract (0 ok, 1 input, 2 usage, 3 output)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import SAMPLES
+from xlkpi import __version__
+from xlkpi.cli import main
+
+
+def run(*argv: str | Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main([str(a) for a in argv], out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_merge_samples(tmp_path: Path) -> None:
+    target = tmp_path / "summary.xlsx"
+    code, out, err = run("merge", SAMPLES, "-o", target)
+    assert code == 0
+    assert out == (
+        "読み込み: ファイル 8 件、施策 32 件、成果指標 34 件\n"
+        "2024年度（令和6年度）の達成状況: A 13件、B 11件、C 9件、D 1件（A及びB 70.6%）\n"
+        "エラー 0 件、警告 1 件（詳細は集計ブックの「受付」シート）\n"
+        f"出力: {target}\n"
+    )
+    assert err == (
+        "04_教育委員会.xlsx!施策23!E9: 「拡張登録に向けた史跡達谷窟の発掘調査進捗率」の現状値がありません。\n"
+    )
+    assert target.stat().st_size > 0
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.xlsx"]  # no temporary left
+
+
+def test_merge_with_a_rejected_file_still_writes_and_exits_1(tmp_path: Path) -> None:
+    returns = tmp_path / "returns"
+    shutil.copytree(SAMPLES, returns)
+    (returns / "壊れた調書.xlsx").write_text("No,施策名\n1,テスト\n", encoding="utf-8")
+    (returns / "~$01_保健福祉部.xlsx").write_bytes(b"\x06owner" + b"\x00" * 150)
+    (returns / "メモ.txt").write_text("提出状況", encoding="utf-8")
+    target = tmp_path / "summary.xlsx"
+    code, out, err = run("merge", returns, "-o", target)
+    assert code == 1
+    assert "エラー 1 件" in out
+    assert (
+        "壊れた調書.xlsx: Excel ブックではありません（先頭のバイトが Excel ブックのものではありません）。"
+        in err
+    )
+    assert target.exists()
+
+
+def test_year_option(tmp_path: Path) -> None:
+    code, out, _ = run("merge", SAMPLES, "-o", tmp_path / "s.xlsx", "--year", "2025")
+    assert code == 0
+    assert "2025年度（令和7年度）の達成状況: A 0件、B 0件、C 0件、D 0件（A及びB －）" in out
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run()[0] == 2
+    assert run("merge", SAMPLES)[0] == 2  # -o is required
+    code, _, err = run("merge", tmp_path / "ない", "-o", tmp_path / "s.xlsx")
+    assert code == 2 and "入力が見つかりません" in err
+    inside = tmp_path / "returns"
+    shutil.copytree(SAMPLES, inside)
+    code, _, err = run("merge", inside, "-o", inside / "01_保健福祉部.xlsx")
+    assert code == 2 and "入力のファイルと同じです" in err
+
+
+def test_unwritable_output_exits_3(tmp_path: Path) -> None:
+    code, _, err = run("merge", SAMPLES, "-o", tmp_path / "ない" / "s.xlsx")
+    assert code == 3
+    assert "出力先のフォルダがありません" in err
+
+
+def test_version_and_help() -> None:
+    assert run("--version") == (0, f"xlkpi {__version__}\n", "")
+    code, out, _ = run("--help")
+    assert code == 0 and "merge" in out and "check" in out and "template" in out
+
+
+def test_template_command(tmp_path: Path) -> None:
+    code, out, _ = run("template", "-o", tmp_path / "様式.xlsx")
+    assert code == 0 and out == f"様式を作成しました: {tmp_path / '様式.xlsx'}\n"
+
+
+def test_python_dash_m(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "xlkpi", "--version"], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout) == (0, f"xlkpi {__version__}\n")
