@@ -1,0 +1,37 @@
+"""The README's two set-up commands are the contract with a new user and with CI."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def setup_commands() -> list[str]:
+    section = README.split("## はじめかた", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n\s*(.+?)\n\s*```", section)
+
+
+def test_readme_has_exactly_two_setup_commands() -> None:
+    run, test = setup_commands()
+    assert "xlkpi merge samples/returns" in run and "pip install ." in run
+    assert "pip install '.[test]'" in test and "pytest" in test
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    _, test = setup_commands()
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert test in lines
+
+
+def test_every_command_is_documented() -> None:
+    import io
+
+    from xlkpi.cli import _parser
+
+    parser = _parser(io.StringIO())
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name in commands:
+        assert f"xlkpi {name}" in README, name
