@@ -53,30 +53,39 @@ def _untag(cell: str) -> str:
     return "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
 
 
-def write_sheet(ws: openpyxl.worksheet.worksheet.Worksheet, table: list[list[str]]) -> None:
+def write_sheet(
+    ws: openpyxl.worksheet.worksheet.Worksheet, table: list[list[str]], top: int = 0, left: int = 0
+) -> None:
+    """Write a table with its first cell at (top, left), zero-based."""
     in_actuals = False  # rows under the 実績値 header hold one value per year column
-    for r, row in enumerate(table, start=1):
+    for r, row in enumerate(table, start=1 + top):
         if row[0]:
             in_actuals = row[0].startswith("実績値")
-        for c, value in enumerate(row, start=1):
+        for c, value in enumerate(row, start=1 + left):
             if value:
                 ws.cell(row=r, column=c, value=value)
         if not in_actuals and not row[0].startswith(_NO_MERGE):
-            _merge_runs(ws, r, row)
-    ws.column_dimensions["A"].width = 22
-    for letter in "BCDEF":
-        ws.column_dimensions[letter].width = 18
+            _merge_runs(ws, r, row, left)
 
 
-def _merge_runs(ws: openpyxl.worksheet.worksheet.Worksheet, r: int, row: list[str]) -> None:
+def _merge_runs(
+    ws: openpyxl.worksheet.worksheet.Worksheet, r: int, row: list[str], left: int
+) -> None:
     c = 0
     while c < len(row):
         end = c
         while row[c] and end + 1 < len(row) and not row[end + 1]:
             end += 1
         if end > c:
-            ws.merge_cells(start_row=r, start_column=c + 1, end_row=r, end_column=end + 1)
+            ws.merge_cells(
+                start_row=r, start_column=c + 1 + left, end_row=r, end_column=end + 1 + left
+            )
         c = end + 1
+
+
+def table(number: int) -> list[list[str]]:
+    """A copy of the seed table of measure No. `number`."""
+    return [list(row) for row in dict(zip(NUMBERS, seed_tables(), strict=True))[number]]
 
 
 def write_seed_returns(folder: Path) -> list[Path]:

@@ -35,3 +35,15 @@ def test_every_command_is_documented() -> None:
     commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     for name in commands:
         assert f"xlkpi {name}" in README, name
+
+
+def test_every_problem_code_is_documented_with_its_severity() -> None:
+    from xlkpi.problems import CATALOG, Severity
+
+    doc = (ROOT / "docs" / "problem-codes.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([a-z-]+)` \| (エラー|警告) \|", doc, re.M))
+    expected = {
+        code: "エラー" if spec.severity is Severity.ERROR else "警告"
+        for code, spec in CATALOG.items()
+    }
+    assert rows == expected

@@ -214,8 +214,9 @@ def _settle_ledger(report: Report) -> None:
         seen.add(key)
         if entry.status is not Status.SKIPPED or not entry.sheet:
             entry.status = worst.get(key, entry.status)
-        if entry.status is Status.ERROR and not entry.note:
-            entry.note = next(
-                (p.message for p in report.errors if (p.file, p.sheet) == key),
-                "シートにエラーがあります。",
+        if entry.status in (Status.ERROR, Status.WARNING) and not entry.note:
+            kind = "エラー" if entry.status is Status.ERROR else "警告"
+            own = [p.message for p in report.problems if (p.file, p.sheet) == key]
+            entry.note = (
+                own[0] if len(own) == 1 else f"{kind}があります（受付の問題の一覧を参照）。"
             )

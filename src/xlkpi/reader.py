@@ -127,7 +127,13 @@ class _FormReader:
         return [(row, c) for c in range(col + 1, stop) if (row, c) not in self.grid.anchors]
 
     def filled(self, cells: list[Pos]) -> list[Pos]:
-        return [p for p in cells if not is_blank(self.grid.value(p))]
+        return [p for p in cells if not self.empty(p)]
+
+    def empty(self, pos: Pos) -> bool:
+        """No value; an error cell or a formula without a result is not empty."""
+        if pos in self.grid.errors or pos in self.grid.formulas:
+            return False
+        return is_blank(self.grid.value(pos))
 
     def region_text(self, hit: Hit) -> str:
         parts = [self.text(p) for p in self.filled(self.region(hit))]
@@ -303,7 +309,7 @@ class _FormReader:
     def cell_in(self, row: int, col: int) -> Pos | None:
         """A filled cell of the actuals grid (merged continuations count as empty)."""
         pos = (row, col)
-        if pos in self.grid.anchors or is_blank(self.grid.value(pos)):
+        if pos in self.grid.anchors or self.empty(pos):
             return None
         return pos
 

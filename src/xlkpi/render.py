@@ -10,12 +10,11 @@ from xlkpi.summary import year_title
 
 
 def problem_lines(report: Report, *, hints: bool = False) -> list[str]:
-    lines = []
-    for item in report.problems:
-        lines.append(f"{item.where}: {item.message}")
-        if hints and item.hint:
-            lines.append(f"    → {item.hint}（{item.code}）")
-    return lines
+    """One line per problem: ファイル!シート!セル: メッセージ (and the hint, for check)."""
+    return [
+        f"{p.where}: {p.message}" + (f"（{p.hint}）" if hints and p.hint else "")
+        for p in report.problems
+    ]
 
 
 def _counts_line(result: MergeResult) -> str:

@@ -1,0 +1,111 @@
+"""Build return workbooks for tests, the way departments' files really look.
+
+Forms start from a seed table (tests/seedforms.py) or from the filled samples;
+what openpyxl cannot write (cached formula results, furigana, macros) is patched
+into the saved zip.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+from openpyxl.worksheet.worksheet import Worksheet
+
+import seedforms
+from conftest import SAMPLES
+
+Edit = Callable[[Worksheet], None]
+
+
+def seed_form(
+    path: Path,
+    number: int = 1,
+    edit: Edit | None = None,
+    *,
+    top: int = 0,
+    left: int = 0,
+    sheet: str | None = None,
+) -> Path:
+    """One seed table as a one-sheet workbook, optionally edited with openpyxl."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet or str(number)
+    seedforms.write_sheet(ws, seedforms.table(number), top=top, left=left)
+    if edit is not None:
+        edit(ws)
+    wb.save(path)
+    return path
+
+
+def book(
+    path: Path,
+    sheets: dict[str, int | None],
+    edit: Callable[[openpyxl.Workbook], None] | None = None,
+) -> Path:
+    """A workbook of seed forms (number) and plain sheets (None)."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, number in sheets.items():
+        ws = wb.create_sheet(name)
+        if number is None:
+            ws["A1"] = "メモ"
+            ws["A2"] = "提出前に担当者が確認すること"
+        else:
+            seedforms.write_sheet(ws, seedforms.table(number))
+    if edit is not None:
+        edit(wb)
+    wb.save(path)
+    return path
+
+
+def sample(
+    path: Path, name: str = "05_消防本部.xlsx", edit: Edit | None = None, sheet: str | None = None
+) -> Path:
+    """A copy of a sample return, optionally edited on one sheet with openpyxl."""
+    if edit is None:
+        shutil.copy(SAMPLES / name, path)
+        return path
+    wb = openpyxl.load_workbook(SAMPLES / name)
+    edit(wb[sheet] if sheet else wb.worksheets[1])
+    wb.save(path)
+    return path
+
+
+def patch(path: Path, member: str, change: Callable[[bytes], bytes]) -> Path:
+    """Rewrite one zip member in place (what openpyxl cannot write)."""
+    with zipfile.ZipFile(path) as zf:
+        items = [(info, zf.read(info.filename)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in items:
+            zf.writestr(info.filename, change(data) if info.filename == member else data)
+    return path
+
+
+def add_member(path: Path, member: str, data: bytes) -> Path:
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(member, data)
+    return path
+
+
+def cache_formula(
+    path: Path, ref: str, value: str, sheet_xml: str = "xl/worksheets/sheet1.xml"
+) -> Path:
+    """Give a formula cell written by openpyxl the cached result Excel would have saved."""
+
+    def change(xml: bytes) -> bytes:
+        pattern = rb'(<c r="' + ref.encode() + rb'"[^>]*>)(<f>.*?</f>)<v\s*/?>(?:</v>)?'
+        new, count = re.subn(pattern, rb"\1\2<v>" + value.encode() + rb"</v>", xml)
+        assert count == 1, xml[:2000]
+        return new
+
+    return patch(path, sheet_xml, change)
+
+
+def recalc_done_by_excel(path: Path) -> Path:
+    """Drop openpyxl's fullCalcOnLoad: the file now claims Excel calculated it."""
+    return patch(path, "xl/workbook.xml", lambda xml: re.sub(rb"<calcPr[^>]*/>", b"", xml))

@@ -1,0 +1,101 @@
+"""xlkpi check for departments, and the ledger that lists every file and sheet once."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import builders
+from xlkpi import form
+from xlkpi.cli import main
+from xlkpi.merge import merge
+from xlkpi.problems import Status
+
+
+def run(*argv: str | Path) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main([str(a) for a in argv], out, io.StringIO())
+    return code, out.getvalue()
+
+
+def planted(path: Path) -> Path:
+    """A clean return with three mistakes: text in a number cell, no target, an uncached formula."""
+    layout = form.layout()
+    budget = layout.budget_row + 1
+    target_row = layout.kpi_rows[0] + 1
+
+    def mistakes(ws):  # type: ignore[no-untyped-def]
+        ws.cell(budget, 3).value = "未定"  # C15: 事業費 2025
+        ws.cell(target_row, 6).value = None  # F8: 目標値
+        ws.cell(budget, 4).value = "=C15*2"  # D15: a formula saved without its result
+
+    return builders.sample(path, "05_消防本部.xlsx", mistakes)
+
+
+def test_check_prints_exactly_the_three_planted_problems(tmp_path: Path) -> None:
+    code, out = run("check", planted(tmp_path / "消防本部.xlsx"))
+    assert code == 1
+    assert out.splitlines() == [
+        "消防本部.xlsx!施策24!C15: 「未定」を数値として読み取れません。（数値（例: 1195）または数値と単位（例: 1,195人、58.4%）で入力してください。）",
+        "消防本部.xlsx!施策24!D15: 数式（=C15*2）に計算結果が保存されていません。（Excel で開いて保存し直すか、値を直接入力してください。）",
+        "消防本部.xlsx!施策24!F8: 「消防防災セミナー参加人数」の目標値がありません。（目標値を記入してください。）",
+        "エラー 3 件、警告 0 件。読み込み: ファイル 1 件、施策 1 件、成果指標 1 件",
+    ]
+
+
+def test_check_json(tmp_path: Path) -> None:
+    code, out = run("check", "--json", planted(tmp_path / "消防本部.xlsx"))
+    data = json.loads(out)
+    assert code == 1 and data["ok"] is False and data["errors"] == 3
+    assert [(p["cell"], p["code"]) for p in data["problems"]] == [
+        ("C15", "value-not-number"),
+        ("D15", "formula-no-value"),
+        ("F8", "target-missing"),
+    ]
+
+
+def test_check_on_a_clean_return(tmp_path: Path) -> None:
+    code, out = run("check", builders.sample(tmp_path / "消防本部.xlsx"))
+    assert (code, out) == (
+        0,
+        "問題はありません。読み込み: ファイル 1 件、施策 1 件、成果指標 1 件\n",
+    )
+
+
+def test_the_ledger_lists_every_file_and_sheet_exactly_once(tmp_path: Path) -> None:
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    builders.sample(folder / "01_good.xlsx", "01_保健福祉部.xlsx")  # 記入要領 + 7 forms
+    builders.book(
+        folder / "02_mixed.xlsx",
+        {"記入要領": None, "9": 9, "隠し": 10},
+        lambda wb: setattr(wb["隠し"], "sheet_state", "hidden"),
+    )
+    builders.seed_form(folder / "03_bad_value.xlsx", 2, lambda ws: ws.__setitem__("B13", "集計中"))
+    (folder / "04_not_excel.xlsx").write_text("施策名,実績値\n", encoding="utf-8")
+    (folder / "~$01_good.xlsx").write_bytes(b"\x05owner" + b"\x00" * 160)
+    (folder / "提出状況.txt").write_text("メモ", encoding="utf-8")
+    (folder / "old").mkdir()
+    files = 7  # every directory entry
+    sheets = 8 + 3 + 1  # the sheets of the three readable workbooks
+    result = merge([folder])
+    ledger = result.report.ledger
+    assert len(ledger) == files + sheets
+    assert len({(e.file, e.sheet) for e in ledger}) == len(ledger)
+    by_file = {e.file: e.status for e in ledger if not e.sheet}
+    assert by_file == {
+        "~$01_good.xlsx": Status.SKIPPED,
+        "old": Status.SKIPPED,
+        "提出状況.txt": Status.SKIPPED,
+        "01_good.xlsx": Status.READ,
+        "02_mixed.xlsx": Status.WARNING,
+        "03_bad_value.xlsx": Status.ERROR,
+        "04_not_excel.xlsx": Status.ERROR,
+    }
+    assert [(e.sheet, e.status) for e in ledger if e.file == "02_mixed.xlsx" and e.sheet] == [
+        ("記入要領", Status.SKIPPED),
+        ("9", Status.WARNING),
+        ("隠し", Status.SKIPPED),
+    ]
+    assert all(e.note for e in ledger if e.status is not Status.READ)

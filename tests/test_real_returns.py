@@ -1,0 +1,407 @@
+"""Returns as departments really fill them: one fixture per situation, named after it.
+
+Seed-table fixtures keep the FY2024 forms' cells as printed; cell references below
+are those of the printed tables (row 1 = the table's first row, column A = its
+first column). Table 1 (休日・夜間診療体制確保事業): B6 現状値, D6 目標値,
+row 10 事業費, B13 the FY2024 実績値.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import msoffcrypto.format.ooxml
+import pytest
+
+import builders
+from conftest import ROOT
+from xlkpi.merge import MergeResult, merge
+from xlkpi.model import Measure
+
+OFFICE = ROOT / "tests" / "fixtures" / "office"
+
+
+def merged(*paths: Path) -> MergeResult:
+    return merge(list(paths))
+
+
+def only(result: MergeResult) -> Measure:
+    [measure] = result.measures
+    return measure
+
+
+def problems(result: MergeResult) -> list[tuple[str, str, str]]:
+    return [(p.sheet, p.cell, p.code) for p in result.report.problems]
+
+
+# --- 1. The seed's own quirks ---------------------------------------------------------
+
+
+def test_seed_tables_as_printed_warn_on_each_irregular_form(seed_result: MergeResult) -> None:
+    report = seed_result.report
+    assert report.errors == []
+    warned = {int(p.sheet) for p in report.warnings}
+    # 3, 4: 施策名 holds the viewpoint; 9-12, 32, 33: actual typed into the year header;
+    # 23: two KPIs in one cell, one target in an unlabelled cell, no baseline; 33: two KPIs.
+    assert warned == {3, 4, 9, 10, 11, 12, 23, 32, 33}
+    assert sorted(set(report.codes())) == [
+        "baseline-missing",
+        "layout-irregular",
+        "name-from-title",
+    ]
+
+
+def test_form_below_a_title_and_right_of_the_margin(tmp_path: Path) -> None:
+    def title(ws):  # type: ignore[no-untyped-def]
+        ws["C2"] = "令和6年度 成果指標（KPI）実績調書"
+
+    result = merged(builders.seed_form(tmp_path / "offset.xlsx", 9, title, top=3, left=2))
+    measure = only(result)
+    assert measure.name == "観光地間二次交通整備事業"
+    assert measure.kpis[0].actuals == {2024: 1195}
+    assert measure.kpis[0].cells == {"baseline": "D9", "target": "F9", "actual:2024": "D15"}
+    assert problems(result) == [("9", "D15", "layout-irregular")]
+
+
+def test_first_row_holds_the_name_and_the_name_row_the_viewpoint(tmp_path: Path) -> None:
+    result = merged(builders.seed_form(tmp_path / "kosodate.xlsx", 3))
+    assert only(result).name == "子育て世代の負担軽減事業"
+    assert problems(result) == [("3", "B2", "name-from-title")]
+    assert (
+        "表題の「子育て世代の負担軽減事業」を施策名としました" in result.report.problems[0].message
+    )
+
+
+def test_title_row_then_a_proper_name_row(tmp_path: Path) -> None:
+    result = merged(builders.seed_form(tmp_path / "tabunka.xlsx", 29))
+    assert only(result).name == "多文化共生推進事業"
+    assert problems(result) == []
+
+
+def test_label_variants_full_width_and_spacing(tmp_path: Path) -> None:
+    def variants(ws):  # type: ignore[no-untyped-def]
+        ws["A2"] = "連携する事項"
+        ws["A3"] = "政策の内容"
+        ws["A5"] = "成果指標（ＫＰＩ）"
+        ws["A6"] = "現状値（２０２２（Ｒ４）年度）"
+        ws["C6"] = "目標値 (2028年 (R10) 度)"
+        ws["A10"] = "事業費(千円)"
+        ws["A14"] = "２０２４年度評価"
+
+    measure = only(merged(builders.seed_form(tmp_path / "labels.xlsx", 1, variants)))
+    assert (measure.viewpoint, measure.texts["development"]) == (
+        "生活機能の強化",
+        "地域保健医療体制の充実",
+    )
+    assert (measure.base_year, measure.target_year, measure.evaluation_year) == (2022, 2028, 2024)
+    assert measure.kpis[0].grades == {2024: "A"}
+    assert measure.budgets[2024] == 48221
+
+
+def test_actual_written_into_the_year_header(tmp_path: Path) -> None:
+    result = merged(builders.seed_form(tmp_path / "header.xlsx", 9))
+    kpi = only(result).kpis[0]
+    assert (kpi.actuals, kpi.grades) == ({2024: 1195}, {2024: "C"})  # 1195 / 2000 = 59.75 %
+    assert problems(result) == [("9", "B12", "layout-irregular")]
+
+
+def test_two_kpis_in_one_cell(tmp_path: Path) -> None:
+    result = merged(builders.seed_form(tmp_path / "dx.xlsx", 33))
+    kpis = only(result).kpis
+    assert [(k.name, k.baseline, k.target, k.actuals[2024], k.grades[2024]) for k in kpis] == [
+        ("スマートフォン講座の参加者数", 47, 100, 636, "A"),
+        ("職員研修の参加者数", 98, 130, 127, "B"),  # 127 / 130 = 97.7 %
+    ]
+    assert problems(result) == [("33", "B5", "layout-irregular"), ("33", "B12", "layout-irregular")]
+
+
+def test_two_kpis_on_rows_under_the_actuals_and_an_unlabelled_target(tmp_path: Path) -> None:
+    result = merged(builders.seed_form(tmp_path / "isan.xlsx", 23))
+    first, second = only(result).kpis
+    assert (first.unit, first.baseline, first.target, first.actuals) == (
+        "人/年",
+        28108,
+        29000,
+        {2024: 26291},
+    )
+    assert (second.unit, second.baseline, second.target, second.actuals) == (
+        "%",
+        None,
+        15,
+        {2024: 11},
+    )
+    assert second.ratios[2024] == Fraction(11, 15)
+    assert (first.grades, second.grades) == ({2024: "B"}, {2024: "C"})  # 90.7 %, 73.3 %
+    assert problems(result) == [
+        ("23", "E6", "layout-irregular"),  # 15% beside the target, under no label
+        ("23", "B5", "layout-irregular"),  # two KPI names in one cell
+        ("23", "E6", "baseline-missing"),
+    ]
+
+
+def test_blank_future_actuals_and_values_without_units(tmp_path: Path) -> None:
+    result = merged(builders.seed_form(tmp_path / "six.xlsx", 15))
+    kpi = only(result).kpis[0]
+    assert (kpi.unit, kpi.baseline, kpi.target, kpi.actuals, kpi.grades) == (
+        "",
+        18,
+        38,
+        {2024: 21},
+        {2024: "C"},
+    )
+    assert only(result).years == (2024, 2025, 2026, 2027, 2028)
+    assert problems(result) == []
+
+
+@pytest.mark.parametrize(
+    ("number", "unit"),
+    [(2, "人"), (13, "社"), (18, "回"), (32, "組"), (26, "台"), (1, "%"), (23, "人/年")],
+)
+def test_units(tmp_path: Path, number: int, unit: str) -> None:
+    assert only(merged(builders.seed_form(tmp_path / "u.xlsx", number))).kpis[0].unit == unit
+
+
+# --- 2. What Excel users do ------------------------------------------------------------
+
+
+def test_numbers_typed_as_numbers(tmp_path: Path) -> None:
+    def numbers(ws):  # type: ignore[no-untyped-def]
+        ws["B6"], ws["D6"], ws["B13"] = 10, 15, 14
+
+    kpi = only(merged(builders.seed_form(tmp_path / "n.xlsx", 1, numbers))).kpis[0]
+    assert (kpi.baseline, kpi.target, kpi.actuals, kpi.grades) == (10, 15, {2024: 14}, {2024: "B"})
+
+
+def test_percent_formatted_cells(tmp_path: Path) -> None:
+    def percent(ws):  # type: ignore[no-untyped-def]
+        ws["B13"] = 0.584  # "58.4%" typed into a General cell
+        ws["B13"].number_format = "0.0%"
+        ws["B6"] = 0.574
+        ws["B6"].number_format = "0%"
+
+    kpi = only(merged(builders.seed_form(tmp_path / "p.xlsx", 27, percent))).kpis[0]
+    assert (kpi.unit, kpi.baseline, kpi.target, kpi.actuals) == (
+        "%",
+        Decimal("57.4"),
+        Decimal("58.1"),
+        {2024: Decimal("58.4")},
+    )
+    assert kpi.grades == {2024: "A"}
+
+
+def test_a_fraction_typed_for_a_percent_is_flagged(tmp_path: Path) -> None:
+    def fraction(ws):  # type: ignore[no-untyped-def]
+        ws["B13"] = 0.584  # General format: the department meant 58.4 %
+
+    result = merged(builders.seed_form(tmp_path / "f.xlsx", 27, fraction))
+    assert only(result).kpis[0].grades == {2024: "D"}
+    assert problems(result) == [("27", "B13", "percent-as-fraction")]
+
+
+def test_full_width_digits_and_signs(tmp_path: Path) -> None:
+    def wide(ws):  # type: ignore[no-untyped-def]
+        ws["B6"], ws["D6"], ws["B13"] = "８４％", "１００％", "８４％"
+
+    kpi = only(merged(builders.seed_form(tmp_path / "w.xlsx", 1, wide))).kpis[0]
+    assert (kpi.baseline, kpi.target, kpi.actuals, kpi.grades) == (84, 100, {2024: 84}, {2024: "B"})
+
+
+def test_triangle_negatives(tmp_path: Path) -> None:
+    def negative(ws):  # type: ignore[no-untyped-def]
+        ws["B6"], ws["C10"] = "▲12人", "△1,000"
+
+    measure = only(merged(builders.seed_form(tmp_path / "neg.xlsx", 2, negative)))
+    assert (measure.kpis[0].baseline, measure.budgets[2025]) == (-12, -1000)
+
+
+@pytest.mark.parametrize("marker", ["－", "―", "ー", "-", "—"])
+def test_blank_markers(tmp_path: Path, marker: str) -> None:
+    def blank(ws):  # type: ignore[no-untyped-def]
+        ws["C13"] = marker  # FY2025, not yet known
+
+    result = merged(builders.seed_form(tmp_path / "b.xlsx", 1, blank))
+    assert only(result).kpis[0].actuals == {2024: 84}
+    assert problems(result) == []
+
+
+def test_merged_value_cells_are_read_through_their_anchor(tmp_path: Path) -> None:
+    def merge_values(ws):  # type: ignore[no-untyped-def]
+        ws.merge_cells("B13:B14")  # the 2024 actual spans two rows
+        ws.move_range("A14:F15", rows=1)
+        ws["A14"] = None
+
+    result = merged(builders.seed_form(tmp_path / "m.xlsx", 1, merge_values))
+    assert only(result).kpis[0].actuals == {2024: 84}
+    assert problems(result) == []
+
+
+def test_formula_with_a_cached_value(tmp_path: Path) -> None:
+    path = builders.seed_form(tmp_path / "cached.xlsx", 2, lambda ws: ws.__setitem__("B13", "=7*2"))
+    builders.recalc_done_by_excel(builders.cache_formula(path, "B13", "14"))
+    result = merged(path)
+    assert only(result).kpis[0].actuals == {2024: 14}
+    assert problems(result) == [("2", "B13", "formula-cached")]
+    assert "=7*2" in result.report.problems[0].message
+
+
+def test_formula_without_a_cached_value_names_the_cell(tmp_path: Path) -> None:
+    result = merged(
+        builders.seed_form(tmp_path / "nocache.xlsx", 2, lambda ws: ws.__setitem__("B13", "=7*2"))
+    )
+    assert only(result).kpis[0].actuals == {}
+    assert problems(result) == [("2", "B13", "formula-no-value")]
+
+
+def test_formula_cache_written_by_a_non_excel_tool_is_not_trusted(tmp_path: Path) -> None:
+    # openpyxl and XlsxWriter set fullCalcOnLoad: the cached result is not Excel's.
+    path = builders.seed_form(tmp_path / "xw.xlsx", 2, lambda ws: ws.__setitem__("B13", "=7*2"))
+    builders.cache_formula(path, "B13", "0")
+    result = merged(path)
+    assert only(result).kpis[0].actuals == {}
+    assert problems(result)[0] == ("2", "B13", "formula-untrusted")
+
+
+@pytest.mark.parametrize("error", ["#DIV/0!", "#N/A"])
+def test_error_cells(tmp_path: Path, error: str) -> None:
+    result = merged(
+        builders.seed_form(tmp_path / "e.xlsx", 2, lambda ws: ws.__setitem__("B13", error))
+    )
+    assert only(result).kpis[0].actuals == {}
+    assert problems(result)[0] == ("2", "B13", "cell-error")
+    assert error in result.report.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("value", "code"), [(True, "value-boolean"), (dt.datetime(2024, 3, 31), "value-date")]
+)
+def test_booleans_and_dates_are_never_numbers(tmp_path: Path, value: object, code: str) -> None:
+    result = merged(
+        builders.seed_form(tmp_path / "t.xlsx", 2, lambda ws: ws.__setitem__("D6", value))
+    )
+    assert only(result).kpis[0].target is None
+    assert problems(result)[0] == ("2", "D6", code)
+
+
+def test_spaces_and_line_breaks(tmp_path: Path) -> None:
+    def spaces(ws):  # type: ignore[no-untyped-def]
+        ws["B1"] = "  地域医療確保対策事業 \n"
+        ws["B5"] = "\n医師・医療介護従事者修学資金貸付修学者のうち、市内就職者数  "
+        ws["B13"] = " 14人\n"
+
+    measure = only(merged(builders.seed_form(tmp_path / "s.xlsx", 2, spaces)))
+    assert measure.name == "地域医療確保対策事業"
+    assert measure.kpis[0].name == "医師・医療介護従事者修学資金貸付修学者のうち、市内就職者数"
+    assert measure.kpis[0].actuals == {2024: 14}
+
+
+def test_furigana_runs_are_not_glued_onto_the_text(tmp_path: Path) -> None:
+    path = builders.seed_form(tmp_path / "ruby.xlsx", 2)
+
+    def ruby(xml: bytes) -> bytes:
+        return xml.replace(
+            "<is><t>地域医療確保対策事業</t></is>".encode(),
+            '<is><r><t>地域医療確保対策事業</t></r><rPh sb="0" eb="2"><t>チイキ</t></rPh>'
+            '<phoneticPr fontId="0"/></is>'.encode(),
+        )
+
+    builders.patch(path, "xl/worksheets/sheet1.xml", ruby)
+    assert only(merged(path)).name == "地域医療確保対策事業"
+
+
+# --- 3. Workbooks as they arrive --------------------------------------------------------
+
+
+def test_xlsm_is_read_and_its_macros_never_run(tmp_path: Path) -> None:
+    path = builders.seed_form(tmp_path / "macro.xlsm", 2)
+    builders.add_member(path, "xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 not a real VBA project")
+    result = merged(path)
+    assert only(result).kpis[0].grades == {2024: "B"}
+    assert result.report.ledger[0].note == "マクロは実行せず、値だけを読み込みました。"
+
+
+def test_extra_sheets_hidden_sheets_and_several_measures(tmp_path: Path) -> None:
+    def hide(wb):  # type: ignore[no-untyped-def]
+        wb["非表示の様式"].sheet_state = "hidden"
+        wb["リスト"].sheet_state = "veryHidden"
+
+    path = builders.book(
+        tmp_path / "mixed.xlsx",
+        {"記入要領": None, "1": 1, "2": 2, "メモ": None, "非表示の様式": 5, "リスト": None},
+        hide,
+    )
+    result = merged(path)
+    assert [m.number for m in result.measures] == [1, 2]
+    ledger = [(e.sheet, e.status.value) for e in result.report.ledger]
+    assert ledger == [
+        ("", "警告"),
+        ("記入要領", "対象外"),
+        ("1", "取込"),
+        ("2", "取込"),
+        ("メモ", "対象外"),
+        ("非表示の様式", "対象外"),
+        ("リスト", "対象外"),
+    ]
+    assert problems(result) == [("非表示の様式", "", "hidden-form-sheet")]
+
+
+def test_old_xls_is_refused_by_its_first_bytes(tmp_path: Path) -> None:
+    renamed = tmp_path / "renamed.xlsx"
+    renamed.write_bytes((OFFICE / "old-format-saved-by-libreoffice.xls").read_bytes())
+    result = merged(OFFICE / "old-format-saved-by-libreoffice.xls", renamed)
+    assert [(p.file, p.code) for p in result.report.problems] == [
+        ("old-format-saved-by-libreoffice.xls", "old-xls"),
+        ("renamed.xlsx", "old-xls"),
+    ]
+    assert "保存し直して" in result.report.problems[0].hint
+
+
+def test_xlsx_named_xls_is_read_with_a_warning(tmp_path: Path) -> None:
+    path = builders.seed_form(tmp_path / "named.xls", 2)
+    result = merged(path)
+    assert only(result).kpis[0].grades == {2024: "B"}
+    assert problems(result) == [("", "", "extension-mismatch")]
+
+
+def test_password_protected_return(tmp_path: Path) -> None:
+    plain = builders.seed_form(tmp_path / "plain.xlsx", 2)
+    locked = tmp_path / "locked.xlsx"
+    with plain.open("rb") as source, locked.open("wb") as target:
+        msoffcrypto.format.ooxml.OOXMLFile(source).encrypt("secret", target)
+    plain.unlink()
+    result = merged(locked)
+    assert problems(result) == [("", "", "encrypted")]
+
+
+def test_lock_file_is_skipped_and_listed(tmp_path: Path) -> None:
+    builders.seed_form(tmp_path / "return.xlsx", 2)
+    (tmp_path / "~$return.xlsx").write_bytes(b"\x07tanaka" + b"\x00" * 158)
+    result = merged(tmp_path)
+    lock = next(e for e in result.report.ledger if e.file == "~$return.xlsx")
+    assert lock.status.value == "対象外" and "Excel で開かれている可能性" in lock.note
+
+
+def test_same_measure_in_two_returns(tmp_path: Path) -> None:
+    builders.seed_form(tmp_path / "a.xlsx", 2)
+    builders.seed_form(tmp_path / "b.xlsx", 2)  # identical
+    builders.seed_form(tmp_path / "c.xlsx", 2, lambda ws: ws.__setitem__("B13", "15人"))
+    result = merged(tmp_path)
+    assert len(result.measures) == 1 and result.measures[0].file == "a.xlsx"
+    assert [(p.file, p.code, p.severity.value) for p in result.report.problems] == [
+        ("b.xlsx", "duplicate-identical", "warning"),
+        ("c.xlsx", "duplicate-measure", "error"),
+    ]
+    assert "a.xlsx!2" in result.report.problems[1].message
+
+
+# --- 4. Problems as data ----------------------------------------------------------------
+
+
+def test_every_problem_names_file_sheet_and_cell(seed_result: MergeResult) -> None:
+    assert all(p.file and p.sheet and p.cell for p in seed_result.report.problems)
+    assert seed_result.report.flatten("sheet", "cell", "code")[:2] == [
+        ("3", "B2", "name-from-title"),
+        ("4", "B2", "name-from-title"),
+    ]
