@@ -109,3 +109,42 @@ def cache_formula(
 def recalc_done_by_excel(path: Path) -> Path:
     """Drop openpyxl's fullCalcOnLoad: the file now claims Excel calculated it."""
     return patch(path, "xl/workbook.xml", lambda xml: re.sub(rb"<calcPr[^>]*/>", b"", xml))
+
+
+def previous_year_forms(folder: Path, weak: set[int], *, extra_measure: bool = True) -> Path:
+    """FY2023 returns of the previous vision (plan period 2019-2023) for the sample measures.
+
+    Each KPI's 2023 actual is 60 % of its target (C) for the measures numbered in
+    `weak`, and 100 % (A) for the others. DX地域活性化事業's second KPI did not exist
+    yet, and one measure ended in FY2023 (when `extra_measure`).
+    """
+    import sys
+    from decimal import Decimal
+
+    from xlkpi.form import Period
+    from xlkpi.model import Kpi, Measure
+    from xlkpi.template import write_forms
+
+    sys.path.insert(0, str(SAMPLES.parent))
+    from build_samples import load_measures
+
+    folder.mkdir(parents=True, exist_ok=True)
+    period = Period(2019, 2023, 2017)
+    for filename, measures in load_measures().items():
+        for measure in measures:
+            if measure.number == 33:
+                measure.kpis = measure.kpis[:1]
+            for kpi in measure.kpis:
+                assert kpi.target is not None
+                share = Decimal("0.6") if measure.number in weak else Decimal(1)
+                kpi.actuals = {2023: (kpi.target * share).quantize(Decimal("0.1"))}
+            measure.budgets = {}
+        if extra_measure and filename.startswith("08"):
+            measures.append(Measure(
+                name="地域情報化推進事業", number=34, viewpoint="圏域マネジメント能力の強化",
+                policy_field="中心市等における人材育成",
+                kpis=[Kpi(name="光回線の整備率", unit="%", baseline=Decimal(90), target=Decimal(100),
+                          actuals={2023: Decimal(100)})],
+            ))  # fmt: skip
+        write_forms(folder / filename, measures, period)
+    return folder

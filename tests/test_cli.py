@@ -92,3 +92,24 @@ def test_python_dash_m(tmp_path: Path) -> None:
         [sys.executable, "-m", "xlkpi", "--version"], capture_output=True, text=True, check=False
     )
     assert (done.returncode, done.stdout) == (0, f"xlkpi {__version__}\n")
+
+
+def test_merge_with_previous_summary(tmp_path: Path) -> None:
+    import builders
+    from xlkpi.merge import merge
+    from xlkpi.summary import write_summary
+
+    previous = merge([builders.previous_year_forms(tmp_path / "r5", {9, 10, 14, 21})])
+    write_summary(previous, tmp_path / "r5.xlsx")
+    code, out, err = run(
+        "merge", SAMPLES, "-o", tmp_path / "r6.xlsx", "--previous", tmp_path / "r5.xlsx"
+    )
+    assert code == 0
+    assert (
+        "前年度 2023年度（令和5年度） の評価（出所: r5.xlsx）と比較: 継続してC・Dの施策 4 件" in out
+    )
+    assert "職員研修の参加者数」は前年度の集計ブックに見つからない" in err
+    code, _, err = run(
+        "merge", SAMPLES, "-o", tmp_path / "x.xlsx", "--previous", tmp_path / "ない.xlsx"
+    )
+    assert code == 2 and "入力が見つかりません" in err

@@ -1,4 +1,4 @@
-"""The summary workbook: sheets, grades, live tallies, and text kept as text."""
+"""The summary workbook as openpyxl and the raw XML see it: sheets, grades, tallies, hygiene."""
 
 from __future__ import annotations
 
@@ -10,11 +10,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from published import GRADES_2024, OVERALL_2024
+import builders
+from conftest import SAMPLES
+from published import CONTINUING_CD_2024, GRADES_2024, OVERALL_2024, VIEWPOINT_SHARES_2024
 from xlkpi.merge import MergeResult, merge
 from xlkpi.model import Kpi, Measure
+from xlkpi.style import FONT
 from xlkpi.summary import write_summary
 from xlkpi.template import write_forms
+
+SHEETS = ["概要", "達成状況一覧", "分野別集計", "継続C・D", "評価コメント", "データ", "受付"]
 
 
 @pytest.fixture(scope="module")
@@ -24,36 +29,29 @@ def summary(samples_result: MergeResult, tmp_path_factory: pytest.TempPathFactor
     return path
 
 
-def test_sheets_and_list(summary: Path) -> None:
+def rows_of(ws: openpyxl.worksheet.worksheet.Worksheet, first: int) -> list[list[object]]:
+    return [
+        [c.value for c in row] for row in ws.iter_rows(min_row=first) if row[0].value is not None
+    ]
+
+
+def test_sheets_and_the_list(summary: Path) -> None:
     wb = openpyxl.load_workbook(summary)  # warnings are errors in this suite
-    assert wb.sheetnames == ["達成状況一覧", "分野別集計", "データ", "受付"]
+    assert wb.sheetnames == SHEETS
     ws = wb["達成状況一覧"]
     header = [c.value for c in ws[4]]
-    assert header[:10] == [
-        "No",
-        "連携する視点",
-        "政策分野",
-        "施策名",
-        "成果指標",
-        "R6",
-        "R7",
-        "R8",
-        "R9",
-        "R10",
-    ]
-    assert header[10:] == ["単位", "現状値", "目標値", "実績値（R6）", "達成率（R6）"]
-    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=5) if row[0].value]
+    assert header == ["No", "連携する視点", "政策分野", "施策名", "成果指標", "R6", "R7", "R8", "R9",
+                      "R10", "単位", "現状値", "目標値", "実績値（R6）", "達成率（R6）"]  # fmt: skip
+    rows = rows_of(ws, 5)
     assert len(rows) == 34
-    by_number: dict[int, list[str]] = {}
+    by_number: dict[int, list[object]] = {}
     for row in rows:
-        by_number.setdefault(row[0], []).append(row[5])
+        by_number.setdefault(row[0], []).append(row[5])  # type: ignore[arg-type]
     assert by_number == GRADES_2024
     road = next(row for row in rows if row[0] == 27)
     assert road[11:15] == [57.4, 58.1, 58.4, 1.005]  # 100.5 % shown cut to 0.1 %
     assert ws.freeze_panes == "A5"
     assert ws.auto_filter.ref == "A4:O38"
-    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
-    assert ws.print_title_rows == "$4:$4"
 
 
 def test_grade_columns_have_a_fill_per_grade(summary: Path) -> None:
@@ -70,54 +68,90 @@ def test_grade_columns_have_a_fill_per_grade(summary: Path) -> None:
 def test_field_tallies_are_formulas_with_cached_values(summary: Path) -> None:
     formulas = openpyxl.load_workbook(summary)["分野別集計"]
     cached = openpyxl.load_workbook(summary, data_only=True)["分野別集計"]
-    assert [c.value for c in formulas[4]] == [
-        "連携する視点",
-        "政策分野",
-        "A",
-        "B",
-        "C",
-        "D",
-        "計",
-        "A及びBの割合",
-    ]
+    assert [c.value for c in formulas[5]][2:8] == ["A", "B", "C", "D", "計", "A及びBの割合"]
     total_row = next(
-        r for r in range(5, formulas.max_row + 1) if formulas.cell(r, 1).value == "合計"
+        r for r in range(6, formulas.max_row + 1) if formulas.cell(r, 1).value == "合計"
     )
     assert [cached.cell(total_row, c).value for c in range(3, 7)] == list(OVERALL_2024.values())
     assert cached.cell(total_row, 7).value == 34
     assert round(cached.cell(total_row, 8).value, 3) == 0.706
-    medical = next(r for r in range(5, total_row) if formulas.cell(r, 2).value == "医療")
+    medical = next(r for r in range(6, total_row) if formulas.cell(r, 2).value == "医療")
     formula = formulas.cell(medical, 3).value
     assert formula.startswith("=COUNTIFS('達成状況一覧'!$B$5:$B$38,")
-    assert "'達成状況一覧'!$F$5:$F$38,C$4)" in formula
+    assert formula.endswith("'達成状況一覧'!$F$5:$F$38,C$5)")
     assert [cached.cell(medical, c).value for c in range(3, 8)] == [1, 1, 0, 0, 2]
+
+
+def test_overview_counts_shares_chart_and_findings(summary: Path) -> None:
+    ws = openpyxl.load_workbook(summary, data_only=True)["概要"]
+    values = [[c.value for c in row] for row in ws.iter_rows()]
+    grades = {row[0]: row[1:3] for row in values if row[0] in ("A", "B", "C", "D")}
+    assert {g: v[0] for g, v in grades.items()} == OVERALL_2024
+    assert round(grades["A"][1], 3) == round(13 / 34, 3)
+    text = "\n".join(str(row[0]) for row in values if row[0])
+    assert "全体: 達成状況A及びBの項目は、合わせて70.6%（34項目中24項目）です。" in text
+    for viewpoint, share in VIEWPOINT_SHARES_2024.items():
+        assert f"{viewpoint}: 達成状況A及びBの項目は、合わせて{share}" in text
+    with zipfile.ZipFile(summary) as zf:
+        charts = [n for n in zf.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == 1
+        chart = zf.read(charts[0]).decode()
+        assert "<c:barChart>" in chart and "概要!$B$10:$B$13" in chart
+        drawing_rels = zf.read("xl/worksheets/_rels/sheet1.xml.rels").decode()
+        assert "drawing" in drawing_rels  # the chart sits on 概要, the first sheet
+
+
+def test_hygiene_fonts_print_setup_and_properties(summary: Path) -> None:
+    wb = openpyxl.load_workbook(summary)
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.page_setup.paperSize == 9, ws.title
+        # fitToWidth left out means 1 page wide; fitToHeight 0 means as many pages as needed.
+        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.print_title_rows, ws.title
+        assert "&P" in ws.oddFooter.center.text, ws.title
+    with zipfile.ZipFile(summary) as zf:
+        styles = zf.read("xl/styles.xml").decode()
+        fonts = re.findall(
+            r"<font>.*?</font>|<font/>", re.search(r"<fonts.*?</fonts>", styles, re.S)[0], re.S
+        )
+        assert fonts and all(f'<name val="{FONT}"/>' in font for font in fonts)
+        chart = zf.read("xl/charts/chart1.xml").decode()
+        assert set(re.findall(r'typeface="([^"]+)"', chart)) == {FONT}
+        core = zf.read("docProps/core.xml").decode()
+        custom = zf.read("docProps/custom.xml").decode()
+    assert "2024年度" in wb.properties.title
+    assert wb.properties.creator == "xlkpi"
+    assert "report_year=2024" in core
+    assert "report_year" in custom and "<vt:i4>2024</vt:i4>" in custom
+    assert re.search(r"xlkpi \d+\.\d+", custom)
 
 
 def test_data_sheet_is_a_table_with_one_row_per_kpi_and_year(summary: Path) -> None:
     ws = openpyxl.load_workbook(summary)["データ"]
     [table] = ws.tables.values()
     assert [c.name for c in table.tableColumns] == [
-        "No",
-        "連携する視点",
-        "政策分野",
-        "施策名",
-        "成果指標",
-        "単位",
-        "現状値",
-        "目標値",
-        "年度",
-        "実績値",
-        "達成率",
-        "評価",
-        "ファイル",
-        "シート",
-    ]
+        "No", "連携する視点", "政策分野", "施策名", "成果指標", "単位", "現状値", "目標値",
+        "年度", "実績値", "達成率", "評価", "ファイル", "シート",
+    ]  # fmt: skip
     assert table.ref == "A1:N171"  # 34 KPIs x 5 plan years
-    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    rows = rows_of(ws, 2)
     assert {row[8] for row in rows} == {2024, 2025, 2026, 2027, 2028}
     road = next(row for row in rows if row[0] == 27 and row[8] == 2024)
     assert road[9:12] == [58.4, 1.005, "A"]
     assert ws.cell(2, 11).number_format == "0.0%"
+
+
+def test_comments_sheet(summary: Path) -> None:
+    ws = openpyxl.load_workbook(summary)["評価コメント"]
+    rows = rows_of(ws, 5)
+    assert len(rows) == 32
+    first = rows[0]
+    assert first[1] == "休日・夜間診療体制確保事業" and first[2] == "R6"
+    assert str(first[3]).startswith("①休日当番医：受診者数 7,392人")
+    assert ws.cell(5, 4).alignment.wrap_text
+    assert ws.row_dimensions[5].height > 15  # sized to the wrapped text
 
 
 def test_ledger_lists_every_file_and_sheet(summary: Path, samples_result: MergeResult) -> None:
@@ -129,6 +163,70 @@ def test_ledger_lists_every_file_and_sheet(summary: Path, samples_result: MergeR
     assert len(sheets) == 8 + 32  # each file's 記入要領 and its form sheets
     assert {r[3] for r in sheets if r[2] == "記入要領"} == {"対象外"}
     assert {r[3] for r in sheets if r[2] != "記入要領"} == {"取込", "警告"}
+
+
+def test_continuing_from_the_forms_own_previous_year(tmp_path: Path) -> None:
+    """FY2024 and FY2025 actuals on the forms: FY2025 is graded against FY2024."""
+    import sys
+
+    sys.path.insert(0, str(SAMPLES.parent))
+    from build_samples import load_measures
+
+    for filename, measures in load_measures().items():
+        for measure in measures:
+            for kpi in measure.kpis:
+                assert kpi.target is not None
+                stays = measure.number in (6, 14, 26)  # C, D, C in 2024: the same actual again
+                falls = measure.number == 2  # B in 2024, D in 2025: weak in one year only
+                kpi.actuals[2025] = (
+                    kpi.actuals[2024] if stays else kpi.target / 4 if falls else kpi.target
+                )
+        write_forms(tmp_path / filename, measures)
+    result = merge([tmp_path])
+    assert (result.year, result.comparison and result.comparison.source) == (2025, "調書")
+    assert [m.number for m, _ in result.continuing_weak()] == [6, 14, 26]
+    out = tmp_path / "out.xlsx"
+    write_summary(result, out)
+    ws = openpyxl.load_workbook(out)["継続C・D"]
+    assert [row[3] for row in rows_of(ws, 5)] == [
+        "介護人材育成事業",
+        "地産外商促進事業",
+        "主要幹線道路等整備促進事業",
+    ]
+    assert [c.value for c in ws[4]][5:7] == ["R6 評価", "R7 評価"]
+
+
+def test_continuing_from_last_years_summary(tmp_path: Path) -> None:
+    """FY2024 samples with --previous pointing at an FY2023 summary of the previous vision."""
+    weak_2023 = {9, 10, 14, 21}  # the measures the seed names as C or D in R5 and R6
+    previous = merge([builders.previous_year_forms(tmp_path / "r5", weak_2023)])
+    assert previous.year == 2023
+    write_summary(previous, tmp_path / "r5.xlsx")
+    result = merge([SAMPLES], previous=tmp_path / "r5.xlsx")
+    assert result.comparison is not None and result.comparison.source == "r5.xlsx"
+    assert [m.name for m, _ in result.continuing_weak()] == CONTINUING_CD_2024
+    assert [(m.number, k.name) for m, k in result.comparison.unmatched] == [
+        (33, "職員研修の参加者数")
+    ]
+    assert result.comparison.orphans == [("地域情報化推進事業", "光回線の整備率", "A")]
+    codes = [p.code for p in result.report.problems]
+    assert codes.count("previous-unmatched") == 1 and codes.count("previous-orphan") == 1
+    out = tmp_path / "r6.xlsx"
+    write_summary(result, out)
+    wb = openpyxl.load_workbook(out, data_only=True)
+    assert [c.value for c in wb["達成状況一覧"][4]][5:11] == ["R5", "R6", "R7", "R8", "R9", "R10"]
+    assert [row[3] for row in rows_of(wb["継続C・D"], 5)] == CONTINUING_CD_2024
+    overview = "\n".join(str(c.value) for row in wb["概要"].iter_rows() for c in row if c.value)
+    assert "令和5年度）から継続してCまたはDの達成状況: " + "、".join(CONTINUING_CD_2024) in overview
+    assert (
+        "前年度の評価がない指標（1 件）" in overview
+        and "地域情報化推進事業: 光回線の整備率（A）" in overview
+    )
+    fields = wb["分野別集計"]
+    assert (
+        fields["C4"].value == "2024年度（令和6年度）"
+        and fields["I4"].value == "2023年度（令和5年度）（前年度）"
+    )
 
 
 def hostile_return(folder: Path) -> None:
@@ -165,10 +263,13 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
     out = tmp_path / "out" / "summary.xlsx"
     out.parent.mkdir()
     write_summary(result, out)
-    ws = openpyxl.load_workbook(out)["達成状況一覧"]
+    wb = openpyxl.load_workbook(out)
+    ws = wb["達成状況一覧"]
     assert ws["D5"].value == "=1+1" and ws["D5"].data_type == "s"
     assert ws["E5"].value == '=HYPERLINK("http://x","y")' and ws["E5"].data_type == "s"
     assert ws["C5"].value == "{=SUM(1)}" and ws["C5"].data_type == "s"
+    comments = wb["評価コメント"]
+    assert comments["D5"].value == "file:///etc/passwd" and comments["D5"].hyperlink is None
     with zipfile.ZipFile(out) as zf:
         formulas = [
             formula

@@ -55,6 +55,12 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
         "-o", "--output", type=Path, required=True, metavar="集計.xlsx", help="作成する集計ブック"
     )
     merge.add_argument(
+        "--previous",
+        type=Path,
+        metavar="前年度の集計.xlsx",
+        help="調書に前年度の実績値がないとき、前年度の評価をこの集計ブックから取る",
+    )
+    merge.add_argument(
         "--year",
         type=int,
         metavar="年度",
@@ -116,7 +122,7 @@ def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from xlkpi.render import merge_summary, problem_lines
     from xlkpi.summary import write_summary
 
-    result = merge(args.inputs, year=args.year, output=args.output)
+    result = merge(args.inputs, year=args.year, output=args.output, previous=args.previous)
     for line in problem_lines(result.report):
         err.write(line + "\n")
     write_summary(result, args.output)

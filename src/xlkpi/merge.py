@@ -9,11 +9,12 @@ from typing import Any
 
 from xlkpi import form
 from xlkpi.grading import DEFAULT_RULE, Rule, grade_measure
-from xlkpi.intake import Candidate, discover
-from xlkpi.model import Measure
+from xlkpi.intake import Candidate, InputMissing, discover
+from xlkpi.model import Kpi, Measure
+from xlkpi.previous import Comparison, compare
 from xlkpi.problems import LedgerEntry, Problem, Report, Severity, Status, problem
 from xlkpi.reader import read_sheet
-from xlkpi.tally import Tallies, tally
+from xlkpi.tally import Tallies, tally, weak_in_both
 from xlkpi.values import fold_label
 from xlkpi.workbook import Limits, Rejected, Workbook, sniff
 
@@ -33,10 +34,24 @@ class MergeResult:
     measures: list[Measure]
     report: Report
     year: int | None
-    years: tuple[int, ...]  # every plan year seen, for the grade columns
+    years: tuple[int, ...]  # every plan year seen
     tallies: Tallies | None
     rule: Rule
     files: int
+    comparison: Comparison | None = None  # the previous year, when its grades are known
+    previous_tallies: Tallies | None = None
+
+    @property
+    def grade_years(self) -> tuple[int, ...]:
+        """Years that get a grade column: the plan years and the compared previous year."""
+        extra = {self.comparison.year} if self.comparison else set()
+        return tuple(sorted(set(self.years) | extra))
+
+    def continuing_weak(self) -> list[tuple[Measure, Kpi]]:
+        """KPIs below the good bands in both the report year and the previous year."""
+        if self.year is None or self.comparison is None:
+            return []
+        return weak_in_both(self.measures, self.year, self.comparison.year, self.rule)
 
 
 def read_file(
@@ -115,8 +130,14 @@ def merge(
     limits: Limits | None = None,
     rule: Rule = DEFAULT_RULE,
     output: Path | None = None,
+    previous: Path | None = None,
 ) -> MergeResult:
-    """Read every return under `inputs`; `output` may not be one of them."""
+    """Read every return under `inputs`; `output` may not be one of them.
+
+    `previous` is last year's summary, used where the forms hold no previous-year actual.
+    """
+    if previous is not None and not previous.is_file():
+        raise InputMissing(str(previous))
     candidates, skipped = discover(inputs, output)
     report = Report(ledger=list(skipped))
     measures: list[Measure] = []
@@ -135,8 +156,11 @@ def merge(
     years = tuple(sorted({y for m in measures for y in m.years}))
     if year is None:
         year = max((y for m in measures for k in m.kpis for y in k.actuals), default=None)
+    comparison = None
     if year is not None:
         report.extend(_missing_actuals(measures, year))
+        comparison, found = compare(measures, year, previous)
+        report.extend(found)
     _settle_ledger(report)
     return MergeResult(
         measures=measures,
@@ -146,6 +170,8 @@ def merge(
         tallies=tally(measures, year, rule) if year is not None else None,
         rule=rule,
         files=len(candidates),
+        comparison=comparison,
+        previous_tallies=tally(measures, comparison.year, rule) if comparison else None,
     )
 
 

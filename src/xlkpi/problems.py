@@ -207,6 +207,27 @@ CATALOG: dict[str, Spec] = {
         "数式（{formula}）の保存された計算結果 {value} を使用しました。",
         "結果が古い場合は Excel で開いて保存し直してください。",
     ),
+    # the previous year's summary (--previous)
+    "previous-unreadable": Spec(
+        E,
+        "前年度の集計ブックを読み込めません（{detail}）。",
+        "xlkpi で作成した前年度の集計ブック（「データ」シートのあるもの）を指定してください。",
+    ),
+    "previous-no-year": Spec(
+        W,
+        "前年度の集計ブックに {year}年度の評価がありません。",
+        "指定したブックの年度を確認してください。",
+    ),
+    "previous-unmatched": Spec(
+        W,
+        "「{name}」の「{kpi}」は前年度の集計ブックに見つからないため、前年度の評価がありません。",
+        "施策名または成果指標の名称が前年度から変わっていないか確認してください。",
+    ),
+    "previous-orphan": Spec(
+        W,
+        "前年度の集計ブックにある「{name}」の「{kpi}」（{grade}）は今年度の調書にありません。",
+        "施策の廃止・名称の変更がないか確認してください。",
+    ),
     # across returns
     "duplicate-measure": Spec(
         E,

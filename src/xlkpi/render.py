@@ -6,7 +6,7 @@ from pathlib import Path
 
 from xlkpi.merge import MergeResult
 from xlkpi.problems import Report
-from xlkpi.summary import year_title
+from xlkpi.summary.base import year_title
 
 
 def problem_lines(report: Report, *, hints: bool = False) -> list[str]:
@@ -38,9 +38,15 @@ def _read_line(result: MergeResult) -> str:
 
 def merge_summary(result: MergeResult, output: Path) -> str:
     report = result.report
-    lines = [
-        _read_line(result),
-        _counts_line(result),
+    lines = [_read_line(result), _counts_line(result)]
+    if result.comparison is not None:
+        comparison = result.comparison
+        weak = len({m.name for m, _ in result.continuing_weak()})
+        lines.append(
+            f"前年度 {year_title(comparison.year)} の評価（出所: {comparison.source}）と比較: "
+            f"継続して{'・'.join(result.rule.labels[result.rule.good :])}の施策 {weak} 件"
+        )
+    lines += [
         f"エラー {len(report.errors)} 件、警告 {len(report.warnings)} 件"
         + ("（詳細は集計ブックの「受付」シート）" if report.problems else ""),
         f"出力: {output}",

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from xlkpi import form
 from xlkpi.grading import DEFAULT_RULE, Rule
-from xlkpi.model import Measure
+from xlkpi.model import Kpi, Measure
 
 
 @dataclass
@@ -89,3 +89,16 @@ def tally(measures: list[Measure], year: int, rule: Rule = DEFAULT_RULE) -> Tall
             block.fields.append(FieldTally(policy_field, counts))
         result.append(block)
     return Tallies(year, rule, result, overall)
+
+
+def weak_in_both(
+    measures: list[Measure], year: int, previous: int, rule: Rule = DEFAULT_RULE
+) -> list[tuple[Measure, Kpi]]:
+    """KPIs graded below the good bands in both years (the report's 継続してCまたはD)."""
+    weak = set(rule.labels) - set(rule.good_labels)
+    return [
+        (m, k)
+        for m in measures
+        for k in m.kpis
+        if k.grades.get(year) in weak and k.grades.get(previous) in weak
+    ]

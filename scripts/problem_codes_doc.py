@@ -1,0 +1,34 @@
+"""Regenerate docs/problem-codes.md from the problem catalog (tests/test_docs.py checks it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xlkpi.problems import CATALOG, Severity
+
+HEAD = """# 問題コード一覧 / Problem codes
+
+xlkpi が報告する問題の一覧です。コードは変わりません（テストで一覧と実装の一致を確認しています）。
+エラーのある調書・シート・値は集計に含めず、終了コードは 1 になります。警告は集計に含めたうえで報告します。
+
+Every problem xlkpi reports, with its stable code. Errors leave the value, sheet or file out of the
+merge (exit code 1); warnings are merged and reported. Regenerate with
+`python scripts/problem_codes_doc.py`.
+
+| コード | 区分 | メッセージ（{…} は実際の値） | 対応のヒント |
+|---|---|---|---|
+"""
+
+
+def main() -> None:
+    rows = [
+        f"| `{code}` | {'エラー' if spec.severity is Severity.ERROR else '警告'} "
+        f"| {spec.message} | {spec.hint} |"
+        for code, spec in CATALOG.items()
+    ]
+    path = Path(__file__).resolve().parents[1] / "docs" / "problem-codes.md"
+    path.write_text(HEAD + "\n".join(rows) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Write the summary workbook.
+
+Every string from a return is written with write_string (the workbook is also
+opened with strings_to_formulas/urls/numbers off), every XlsxWriter return code
+is checked, and the file appears only when complete (output.atomic_path).
+Counts and shares are COUNTIFS formulas over 達成状況一覧 with their values
+cached, so they follow a grade edited in Excel and read right where nothing
+recalculates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import xlsxwriter
+
+from xlkpi import __version__
+from xlkpi.merge import MergeResult
+from xlkpi.output import atomic_path
+from xlkpi.style import WORKBOOK_OPTIONS
+from xlkpi.summary.base import Book, year_title
+from xlkpi.summary.field_tallies import write_field_tallies
+from xlkpi.summary.kpi_list import write_comments, write_continuing, write_list
+from xlkpi.summary.overview import write_overview
+from xlkpi.summary.records import write_data, write_ledger
+
+__all__ = ["write_summary", "year_title"]
+
+
+def write_summary(result: MergeResult, path: Path) -> None:
+    with atomic_path(path) as temp:
+        workbook = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
+        year = result.year
+        workbook.set_properties({
+            "title": "成果指標（KPI）達成状況 集計" + (f"（{year_title(year)}実績）" if year else ""),
+            "subject": f"report_year={year or ''}",
+            "keywords": "KPI, 定住自立圏共生ビジョン",
+            "author": "xlkpi",
+            "comments": f"xlkpi {__version__} で作成",
+        })  # fmt: skip
+        workbook.set_custom_property("generator", f"xlkpi {__version__}")
+        if year:
+            workbook.set_custom_property("report_year", year)
+        book = Book(workbook, result)
+        write_overview(book)
+        write_list(book)
+        write_field_tallies(book)
+        write_continuing(book)
+        write_comments(book)
+        write_data(book)
+        write_ledger(book)
+        workbook.close()

@@ -1,0 +1,208 @@
+"""What every summary sheet shares: formats, checked writes, page setup, list ranges."""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+from xlkpi.merge import MergeResult
+from xlkpi.model import Kpi, Measure
+from xlkpi.output import checked
+from xlkpi.style import A4, EXTRA_GRADE_FILLS, FONT, GRADE_FILLS, LABEL_FILL
+from xlkpi.tally import Counts
+from xlkpi.values import display_width, era_name, reiwa_label
+
+OVERVIEW_SHEET = "概要"
+LIST_SHEET = "達成状況一覧"
+FIELD_SHEET = "分野別集計"
+CONTINUING_SHEET = "継続C・D"
+COMMENTS_SHEET = "評価コメント"
+DATA_SHEET = "データ"
+LEDGER_SHEET = "受付"
+UNGROUPED = "（未記入）"  # shown for a missing viewpoint or policy field
+
+
+def year_title(year: int) -> str:
+    return f"{year}年度（{reiwa_label(year)}）"
+
+
+def shown_ratio(ratio: Fraction) -> float:
+    """達成率 as shown: cut (not rounded) to 0.1 %, so 99.96 % never shows as 100.0 %."""
+    value = Decimal(ratio.numerator) / Decimal(ratio.denominator)
+    return float(value.quantize(Decimal("0.001"), rounding=ROUND_DOWN))
+
+
+def percent_text(share: Fraction) -> str:
+    """What Excel's TEXT(x, "0.0%") shows: 24/34 -> "70.6%"."""
+    value = Decimal(share.numerator) * 100 / Decimal(share.denominator)
+    return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
+def shown(text: str) -> str:
+    return text or UNGROUPED
+
+
+LINE_HEIGHT = 13.5  # points per line of 10 pt text
+_WRAPPED = ("text", "header")
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines a wrapped cell needs at this column width (full-width characters count double)."""
+    room = max(width - 1.5, 1.0)
+    return sum(max(1, math.ceil(display_width(line) / room)) for line in text.split("\n"))
+
+
+class Book:
+    """The workbook with its formats; each sheet module writes through it."""
+
+    def __init__(self, workbook: Any, result: MergeResult) -> None:
+        self.wb = workbook
+        self.result = result
+        self.rows: list[tuple[Measure, Kpi]] = [(m, k) for m in result.measures for k in m.kpis]
+        base = {"font_name": FONT, "font_size": 10, "valign": "top"}
+        cell = {**base, "border": 1}
+        self.fmt = {
+            "title": workbook.add_format({**base, "font_size": 14, "bold": True}),
+            "subtitle": workbook.add_format({**base, "font_size": 11, "bold": True}),
+            "note": workbook.add_format({**base, "font_color": "#404040"}),
+            "header": workbook.add_format({**cell, "bold": True, "bg_color": LABEL_FILL,
+                                           "text_wrap": True, "valign": "vcenter", "align": "center"}),
+            "text": workbook.add_format({**cell, "text_wrap": True}),
+            "plain": workbook.add_format(base),
+            "wrap": workbook.add_format({**base, "text_wrap": True}),
+            "center": workbook.add_format({**cell, "align": "center"}),
+            "int": workbook.add_format({**cell, "num_format": "#,##0"}),
+            "dec": workbook.add_format({**cell, "num_format": "#,##0.0##"}),
+            "pct": workbook.add_format({**cell, "num_format": "0.0%"}),
+            "bold": workbook.add_format({**cell, "bold": True}),
+            "bold_int": workbook.add_format({**cell, "bold": True, "num_format": "#,##0"}),
+            "bold_pct": workbook.add_format({**cell, "bold": True, "num_format": "0.0%"}),
+            "year": workbook.add_format({**cell, "num_format": "0", "align": "center"}),
+        }  # fmt: skip
+        labels = result.rule.labels
+        fills = {**dict(zip(labels, EXTRA_GRADE_FILLS, strict=False)), **GRADE_FILLS}
+        self.grade_fill = {label: fills.get(label, "#D9D9D9") for label in labels}
+        self._widths: dict[str, list[float]] = {}
+        self._lines: dict[str, dict[int, int]] = {}
+        self.grade_fmt = {
+            label: workbook.add_format({"bg_color": fill, "font_name": FONT})
+            for label, fill in self.grade_fill.items()
+        }
+
+    # --- writing ------------------------------------------------------------------------
+
+    def sheet(self, name: str, title: str, note: str, widths: list[float]) -> Any:
+        """A new sheet with its column widths; wrapped text is fitted to them."""
+        ws = self.wb.add_worksheet(name)
+        for col, width in enumerate(widths):
+            ws.set_column(col, col, width)
+        self._widths[name] = widths
+        self._lines[name] = {}
+        if title:
+            self.text(ws, 0, 0, title, "title")
+        if note:
+            self.text(ws, 1, 0, note, "note")
+        return ws
+
+    def text(self, ws: Any, row: int, col: int, value: str, fmt: str = "text") -> None:
+        where = f"{ws.name}!{xl_rowcol_to_cell(row, col)}"
+        checked(ws.write_string(row, col, value, self.fmt[fmt]), where)
+        widths = self._widths.get(ws.name, [])
+        if fmt in _WRAPPED and value and col < len(widths):
+            lines = self._lines[ws.name]
+            lines[row] = max(lines.get(row, 1), wrapped_lines(value, widths[col]))
+
+    def merged_text(
+        self, ws: Any, row: int, cols: tuple[int, int], value: str, fmt: str = "text"
+    ) -> None:
+        """Text across several columns, wrapped, with the row sized to it."""
+        where = f"{ws.name}!{xl_rowcol_to_cell(row, cols[0])}"
+        checked(ws.merge_range(row, cols[0], row, cols[1], value, self.fmt[fmt]), where)
+        width = sum(self._widths[ws.name][cols[0] : cols[1] + 1])
+        lines = self._lines[ws.name]
+        lines[row] = max(lines.get(row, 1), wrapped_lines(value, width))
+
+    def number(self, ws: Any, row: int, col: int, value: Decimal | int | float | None) -> None:
+        if value is None:
+            checked(ws.write_blank(row, col, None, self.fmt["text"]), "blank")
+            return
+        fmt = self.fmt["int" if value == int(value) else "dec"]
+        where = f"{ws.name}!{xl_rowcol_to_cell(row, col)}"
+        checked(ws.write_number(row, col, float(value), fmt), where)
+
+    def ratio(self, ws: Any, row: int, col: int, ratio: Fraction | None) -> None:
+        if ratio is None:
+            self.text(ws, row, col, "")
+        else:
+            checked(ws.write_number(row, col, shown_ratio(ratio), self.fmt["pct"]), "ratio")
+
+    def formula(self, ws: Any, row: int, col: int, formula: str, fmt: str, cached: object) -> None:
+        checked(ws.write_formula(row, col, formula, self.fmt[fmt], cached), f"{ws.name}!{formula}")
+
+    def header(self, ws: Any, row: int, titles: list[str], first_col: int = 0) -> None:
+        for col, title in enumerate(titles, start=first_col):
+            self.text(ws, row, col, title, "header")
+
+    def page(self, ws: Any, header_rows: tuple[int, int], *, freeze: bool = True) -> None:
+        """Row heights for wrapped text; A4 landscape, one page wide, header rows repeated."""
+        for row, count in sorted(self._lines[ws.name].items()):
+            if count > 1:
+                ws.set_row(row, LINE_HEIGHT * count + 3)
+        ws.set_landscape()
+        ws.set_paper(A4)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(*header_rows)
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.set_footer("&C&P / &N ページ")
+        if freeze:
+            ws.freeze_panes(header_rows[1] + 1, 0)
+
+    # --- the list everything counts ----------------------------------------------------------
+
+    LIST_HEADER_ROW = 3
+    FIRST_GRADE_COL = 5
+
+    def grade_col(self, year: int) -> int:
+        return self.FIRST_GRADE_COL + self.result.grade_years.index(year)
+
+    def list_range(self, col: int) -> str:
+        """A whole column of 達成状況一覧's data rows, absolute, for COUNTIFS."""
+        letter = xl_col_to_name(col)
+        first = self.LIST_HEADER_ROW + 2
+        last = self.LIST_HEADER_ROW + 1 + max(len(self.rows), 1)
+        return f"'{LIST_SHEET}'!${letter}${first}:${letter}${last}"
+
+    def counts(
+        self, ws: Any, row: int, first_col: int, counts: Counts, criteria: str, year: int,
+        label_row: int, *, bold: bool = False,
+    ) -> None:  # fmt: skip
+        """Per-grade COUNTIFS, their total and the good share, each with its cached value."""
+        labels = self.result.rule.labels
+        grades = self.list_range(self.grade_col(year))
+        for offset, label in enumerate(labels):
+            head = xl_rowcol_to_cell(label_row, first_col + offset, row_abs=True)
+            formula = f"=COUNTIFS({criteria + ',' if criteria else ''}{grades},{head})"
+            self.formula(ws, row, first_col + offset, formula, "bold_int" if bold else "int",
+                         counts.by_grade[label])  # fmt: skip
+        start = xl_rowcol_to_cell(row, first_col)
+        end = xl_rowcol_to_cell(row, first_col + len(labels) - 1)
+        total = xl_rowcol_to_cell(row, first_col + len(labels))
+        self.formula(ws, row, first_col + len(labels), f"=SUM({start}:{end})",
+                     "bold_int" if bold else "int", counts.total)  # fmt: skip
+        good = "+".join(xl_rowcol_to_cell(row, first_col + i) for i in range(self.result.rule.good))
+        share = counts.share
+        self.formula(ws, row, first_col + len(labels) + 1, f'=IF({total}=0,"",({good})/{total})',
+                     "bold_pct" if bold else "pct", float(share) if share is not None else "")  # fmt: skip
+
+    def grade_header(self, year: int) -> str:
+        return era_name(year)
+
+
+def exact(row: int, col: int) -> str:
+    """A COUNTIFS criterion matching the cell's text exactly: no wildcards, no operators."""
+    ref = xl_rowcol_to_cell(row, col, col_abs=True)
+    return f'"="&SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({ref},"~","~~"),"*","~*"),"?","~?")'

@@ -1,0 +1,132 @@
+"""達成状況一覧 (every KPI with a grade column per year), 継続C・D and 評価コメント."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xlkpi.model import Kpi, Measure
+from xlkpi.summary.base import (
+    COMMENTS_SHEET,
+    CONTINUING_SHEET,
+    LIST_SHEET,
+    Book,
+    shown,
+    year_title,
+)
+from xlkpi.values import era_name
+
+# No, 連携する視点, 政策分野, 施策名, 成果指標: wrapped to these widths.
+IDENTITY_WIDTHS = [4.5, 15.0, 13.0, 22.0, 34.0]
+
+
+def identity(book: Book, ws: Any, row: int, measure: Measure, kpi: Kpi) -> None:
+    """No, 連携する視点, 政策分野, 施策名, 成果指標 in columns A-E."""
+    if measure.number is None:
+        book.text(ws, row, 0, "")
+    else:
+        book.number(ws, row, 0, measure.number)
+    book.text(ws, row, 1, shown(measure.viewpoint))
+    book.text(ws, row, 2, shown(measure.policy_field))
+    book.text(ws, row, 3, measure.name)
+    book.text(ws, row, 4, kpi.name)
+
+
+def fill_grades(
+    book: Book, ws: Any, first_row: int, last_row: int, first_col: int, last_col: int
+) -> None:
+    for label, fmt in book.grade_fmt.items():
+        ws.conditional_format(first_row, first_col, last_row, last_col, {
+            "type": "cell", "criteria": "==", "value": f'"{label}"', "format": fmt,
+        })  # fmt: skip
+
+
+def write_list(book: Book) -> None:
+    result = book.result
+    year = result.year
+    era = era_name(year) if year else ""
+    years = result.grade_years
+    ws = book.sheet(
+        LIST_SHEET,
+        "成果指標（KPI）達成状況一覧" + (f"　{year_title(year)}実績" if year else ""),
+        f"評価基準: {result.rule.describe()}　達成率は小数第1位未満を切り捨てて表示しています。"
+        "評価の列を直すと、概要と分野別集計の件数も変わります。",
+        [*IDENTITY_WIDTHS, *[5.0] * len(years), 5.0, 9.5, 9.5, 9.5, 9.5],
+    )
+    titles = ["No", "連携する視点", "政策分野", "施策名", "成果指標", *(era_name(y) for y in years),
+              "単位", "現状値", "目標値", f"実績値（{era}）", f"達成率（{era}）"]  # fmt: skip
+    top = book.LIST_HEADER_ROW
+    book.header(ws, top, titles)
+    for offset, (measure, kpi) in enumerate(book.rows, start=1):
+        row = top + offset
+        identity(book, ws, row, measure, kpi)
+        for y in years:
+            book.text(ws, row, book.grade_col(y), kpi.grades.get(y, ""), "center")
+        col = book.FIRST_GRADE_COL + len(years)
+        book.text(ws, row, col, kpi.unit, "center")
+        book.number(ws, row, col + 1, kpi.baseline)
+        book.number(ws, row, col + 2, kpi.target)
+        book.number(ws, row, col + 3, kpi.actuals.get(year) if year else None)
+        book.ratio(ws, row, col + 4, kpi.ratios.get(year) if year else None)
+    last = top + max(len(book.rows), 1)
+    if years:
+        fill_grades(
+            book, ws, top + 1, last, book.FIRST_GRADE_COL, book.FIRST_GRADE_COL + len(years) - 1
+        )
+    ws.autofilter(top, 0, last, len(titles) - 1)
+    book.page(ws, (top, top))
+
+
+def write_continuing(book: Book) -> None:
+    result = book.result
+    comparison = result.comparison
+    weak = "・".join(result.rule.labels[result.rule.good :])
+    title = f"前年度から継続して{weak}の指標"
+    widths = [*IDENTITY_WIDTHS, 8.0, 8.0, 10.0]
+    if result.year is None or comparison is None:
+        ws = book.sheet(
+            CONTINUING_SHEET, title, "前年度の評価が分からないため、判定できません。", widths
+        )
+        book.page(ws, (0, 0), freeze=False)
+        return
+    prev, year = comparison.year, result.year
+    ws = book.sheet(
+        CONTINUING_SHEET,
+        f"{title}（{year_title(prev)} → {year_title(year)}）",
+        f"両年度とも評価が {weak} の指標です。前年度の評価の出所: {comparison.source}。",
+        widths,
+    )
+    titles = ["No", "連携する視点", "政策分野", "施策名", "成果指標", f"{era_name(prev)} 評価",
+              f"{era_name(year)} 評価", f"達成率（{era_name(year)}）"]  # fmt: skip
+    book.header(ws, 3, titles)
+    rows = result.continuing_weak()
+    for offset, (measure, kpi) in enumerate(rows, start=1):
+        identity(book, ws, 3 + offset, measure, kpi)
+        book.text(ws, 3 + offset, 5, kpi.grades[prev], "center")
+        book.text(ws, 3 + offset, 6, kpi.grades[year], "center")
+        book.ratio(ws, 3 + offset, 7, kpi.ratios.get(year))
+    if rows:
+        fill_grades(book, ws, 4, 3 + len(rows), 5, 6)
+    else:
+        book.text(ws, 4, 0, "該当する指標はありません。", "note")
+    book.page(ws, (3, 3))
+
+
+def write_comments(book: Book) -> None:
+    result = book.result
+    ws = book.sheet(
+        COMMENTS_SHEET,
+        "年度評価と次年度以降の取組" + (f"　{year_title(result.year)}" if result.year else ""),
+        "各課の調書に記入された文章です（評価の年度が調書に書かれていない場合は、実績値のある最新の年度）。",
+        [4.5, 20.0, 5.5, 62.0, 52.0],
+    )
+    book.header(ws, 3, ["No", "施策名", "年度", "年度評価", "次年度以降の取組"])
+    for offset, measure in enumerate(result.measures, start=1):
+        row = 3 + offset
+        book.number(ws, row, 0, measure.number)
+        book.text(ws, row, 1, measure.name)
+        latest = max((y for k in measure.kpis for y in k.actuals), default=None)
+        shown_year = measure.evaluation_year or latest
+        book.text(ws, row, 2, era_name(shown_year) if shown_year else "", "center")
+        book.text(ws, row, 3, measure.texts.get("evaluation", ""))
+        book.text(ws, row, 4, measure.texts.get("next_steps", ""))
+    book.page(ws, (3, 3))

@@ -1,0 +1,97 @@
+"""データ (one row per measure x KPI x plan year, an Excel table) and 受付 (the ledger)."""
+
+from __future__ import annotations
+
+from xlkpi.output import checked
+from xlkpi.problems import Severity, Status
+from xlkpi.style import FONT, fitted_width
+from xlkpi.summary.base import DATA_SHEET, LEDGER_SHEET, Book
+from xlkpi.summary.kpi_list import IDENTITY_WIDTHS, identity
+
+DATA_COLUMNS = ["No", "連携する視点", "政策分野", "施策名", "成果指標", "単位", "現状値", "目標値",
+                "年度", "実績値", "達成率", "評価", "ファイル", "シート"]  # fmt: skip
+
+
+def write_data(book: Book) -> None:
+    files = [m.file for m, _ in book.rows]
+    sheets = [m.sheet for m, _ in book.rows]
+    widths = [*IDENTITY_WIDTHS, 5.0, 9.5, 9.5, 6.0, 9.5, 8.0, 5.0,
+              fitted_width(["ファイル", *files], maximum=30), fitted_width(["シート", *sheets], maximum=16)]  # fmt: skip
+    ws = book.sheet(DATA_SHEET, "", "", widths)
+    row = 0
+    for measure, kpi in book.rows:
+        for year in measure.years or sorted(kpi.actuals):
+            row += 1
+            identity(book, ws, row, measure, kpi)
+            book.text(ws, row, 5, kpi.unit, "center")
+            book.number(ws, row, 6, kpi.baseline)
+            book.number(ws, row, 7, kpi.target)
+            checked(ws.write_number(row, 8, year, book.fmt["year"]), "year")
+            book.number(ws, row, 9, kpi.actuals.get(year))
+            book.ratio(ws, row, 10, kpi.ratios.get(year))
+            book.text(ws, row, 11, kpi.grades.get(year, ""), "center")
+            book.text(ws, row, 12, measure.file)
+            book.text(ws, row, 13, measure.sheet)
+    checked(ws.add_table(0, 0, max(row, 1), len(DATA_COLUMNS) - 1, {
+        "name": "KpiData", "style": "Table Style Light 9",
+        "columns": [{"header": t, "header_format": book.fmt["header"]} for t in DATA_COLUMNS],
+    }), "data table")  # fmt: skip
+    book.page(ws, (0, 0))
+
+
+def write_ledger(book: Book) -> None:
+    result = book.result
+    report = result.report
+    ws = book.sheet(
+        LEDGER_SHEET,
+        "受付台帳",
+        f"読み込んだファイル {result.files} 件と、そのすべてのシートの状態です。"
+        f"エラー {len(report.errors)} 件、警告 {len(report.warnings)} 件。",
+        [
+            6.0,
+            fitted_width(["ファイル", *(e.file for e in report.ledger)], maximum=28),
+            fitted_width(["シート", *(e.sheet for e in report.ledger)], maximum=14),
+            9.0,
+            22.0,
+            56.0,
+            44.0,
+        ],
+    )
+    titles = ["番号", "ファイル", "シート", "状態", "施策名", "内容"]
+    top = 3
+    for offset, entry in enumerate(report.ledger, start=1):
+        row = top + offset
+        book.number(ws, row, 0, offset)
+        book.text(ws, row, 1, entry.file)
+        book.text(ws, row, 2, entry.sheet or "（ファイル）")
+        book.text(ws, row, 3, entry.status.value, "center")
+        book.text(ws, row, 4, entry.measure)
+        book.text(ws, row, 5, entry.note)
+    last = top + max(len(report.ledger), 1)
+    checked(ws.add_table(top, 0, last, len(titles) - 1, {
+        "name": "Ledger", "style": "Table Style Light 1",
+        "columns": [{"header": t, "header_format": book.fmt["header"]} for t in titles],
+    }), "ledger table")  # fmt: skip
+    status_fill = {Status.ERROR: "#FFC7CE", Status.WARNING: "#FFEB9C", Status.SKIPPED: "#EDEDED"}
+    for status, fill in status_fill.items():
+        ws.conditional_format(top + 1, 3, last, 3, {
+            "type": "cell", "criteria": "==", "value": f'"{status.value}"',
+            "format": book.wb.add_format({"bg_color": fill, "font_name": FONT}),
+        })  # fmt: skip
+    row = last + 2
+    book.text(ws, row, 0, "問題の一覧", "subtitle")
+    problems = report.problems
+    heads = ["区分", "ファイル", "シート", "セル", "コード", "内容", "対応"]
+    if not problems:
+        book.text(ws, row + 1, 0, "問題はありません。", "note")
+    else:
+        for offset, item in enumerate(problems, start=1):
+            kind = "エラー" if item.severity is Severity.ERROR else "警告"
+            values = (kind, item.file, item.sheet, item.cell, item.code, item.message, item.hint)
+            for col, value in enumerate(values):
+                book.text(ws, row + 1 + offset, col, value)
+        checked(ws.add_table(row + 1, 0, row + 1 + len(problems), len(heads) - 1, {
+            "name": "Problems", "style": "Table Style Light 1",
+            "columns": [{"header": t, "header_format": book.fmt["header"]} for t in heads],
+        }), "problem table")  # fmt: skip
+    book.page(ws, (top, top))
