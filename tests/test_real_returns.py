@@ -354,6 +354,7 @@ def test_old_xls_is_refused_by_its_first_bytes(tmp_path: Path) -> None:
     assert [(p.file, p.code) for p in result.report.problems] == [
         ("old-format-saved-by-libreoffice.xls", "old-xls"),
         ("renamed.xlsx", "old-xls"),
+        ("renamed.xlsx", "extension-mismatch"),  # the extension lies
     ]
     assert "保存し直して" in result.report.problems[0].hint
 

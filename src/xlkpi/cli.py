@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from xlkpi import __version__
+from xlkpi.intake import Limits
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OUTPUT = 0, 1, 2, 3
 
@@ -71,6 +72,21 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
     )
     check.add_argument("inputs", nargs="+", type=Path, metavar="調書")
     check.add_argument("--json", action="store_true", help="結果を JSON で出力する")
+    for sub in (merge, check):
+        sub.add_argument(
+            "--max-unzipped-mb",
+            type=int,
+            default=Limits.max_unzipped_bytes // 2**20,
+            metavar="MB",
+            help="展開後のブックの大きさの上限（既定: %(default)s MB）",
+        )
+        sub.add_argument(
+            "--max-ratio",
+            type=int,
+            default=Limits.max_ratio,
+            metavar="倍",
+            help="1 MB を超える部品の圧縮率の上限（既定: %(default)s 倍）",
+        )
     template = commands.add_parser(
         "template", out=out, help="記入用の様式（テンプレート）を作成する"
     )
@@ -122,7 +138,8 @@ def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from xlkpi.render import merge_summary, problem_lines
     from xlkpi.summary import write_summary
 
-    result = merge(args.inputs, year=args.year, output=args.output, previous=args.previous)
+    result = merge(args.inputs, year=args.year, output=args.output, previous=args.previous,
+                   limits=_limits(args))  # fmt: skip
     for line in problem_lines(result.report):
         err.write(line + "\n")
     write_summary(result, args.output)
@@ -134,7 +151,7 @@ def _check(args: argparse.Namespace, out: IO[str]) -> int:
     from xlkpi.merge import merge
     from xlkpi.render import check_json, check_summary, problem_lines
 
-    result = merge(args.inputs)
+    result = merge(args.inputs, limits=_limits(args))
     if args.json:
         json.dump(check_json(result), out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -143,6 +160,10 @@ def _check(args: argparse.Namespace, out: IO[str]) -> int:
             out.write(line + "\n")
         out.write(check_summary(result))
     return EXIT_OK if not result.report.problems else EXIT_INPUT
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(max_unzipped_bytes=args.max_unzipped_mb * 2**20, max_ratio=args.max_ratio)
 
 
 def run() -> None:

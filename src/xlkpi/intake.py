@@ -11,6 +11,14 @@ from xlkpi.problems import LedgerEntry, Status
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods"})
 
 
+@dataclass(frozen=True)  # no slots: the CLI shows the class defaults
+class Limits:
+    """Caps checked before anything is decompressed (documented in the README)."""
+
+    max_unzipped_bytes: int = 50 * 1024 * 1024
+    max_ratio: int = 100  # per zip member larger than 1 MiB
+
+
 class InputMissing(Exception):
     """A path given on the command line does not exist (a usage error)."""
 
@@ -55,7 +63,10 @@ def discover(
     def display(path: Path) -> str:
         return path.name if unique else str(path)
 
-    candidates = [Candidate(p, display(p)) for p in dict.fromkeys(found)]
+    # Sorted, so which of two conflicting returns is kept never depends on argument order.
+    candidates = sorted(
+        (Candidate(p, display(p)) for p in dict.fromkeys(found)), key=lambda c: c.display
+    )
     ledger = [LedgerEntry(display(p), "", Status.SKIPPED, reason) for p, reason in skipped]
     return candidates, ledger
 

@@ -9,14 +9,21 @@ from typing import Any
 
 from xlkpi import form
 from xlkpi.grading import DEFAULT_RULE, Rule, grade_measure
-from xlkpi.intake import Candidate, InputMissing, discover
+from xlkpi.intake import Candidate, InputMissing, Limits, discover
 from xlkpi.model import Kpi, Measure
 from xlkpi.previous import Comparison, compare
 from xlkpi.problems import LedgerEntry, Problem, Report, Severity, Status, problem
 from xlkpi.reader import read_sheet
 from xlkpi.tally import Tallies, tally, weak_in_both
 from xlkpi.values import fold_label
-from xlkpi.workbook import Limits, Rejected, Workbook, sniff
+from xlkpi.workbook import Rejected, Workbook, sniff
+
+_SHEET_KINDS = {
+    "chartsheet": "グラフシート",
+    "dialogsheet": "ダイアログシート",
+    "xlMacrosheet": "マクロシート",
+    "xlIntlMacrosheet": "マクロシート",
+}
 
 
 @dataclass
@@ -77,6 +84,8 @@ def read_file(
         book = Workbook(data, limits)
     except Rejected as rejected:
         fail(rejected.code, detail=rejected.detail)
+        if rejected.code == "old-xls" and suffix != ".xls":
+            fail("extension-mismatch", ext=suffix, actual="Excel 97-2003 形式 (.xls)")
         return result
     if book.has_macros or suffix == ".xlsm":
         head.note = "マクロは実行せず、値だけを読み込みました。"
@@ -87,10 +96,8 @@ def read_file(
             fail("sheet-part-missing", sheet=info.name, detail=f"シート「{info.name}」")
             continue
         if info.kind != "worksheet":
-            entry.status, entry.note = (
-                Status.SKIPPED,
-                f"ワークシートではありません（{info.kind}）。",
-            )
+            kind = _SHEET_KINDS.get(info.kind, info.kind)
+            entry.status, entry.note = Status.SKIPPED, f"{kind}のため読み込みません。"
             continue
         if info.name == form.INSTRUCTIONS_SHEET:
             entry.status, entry.note = Status.SKIPPED, "記入要領のシートです。"

@@ -78,6 +78,11 @@ CATALOG: dict[str, Spec] = {
         _RESUBMIT,
     ),
     "sheet-unreadable": Spec(E, "シートを読み込めませんでした（{detail}）。", _RESUBMIT),
+    "sheet-too-large": Spec(
+        E,
+        "シートの値の範囲が大きすぎるため読み込みませんでした（{detail}）。",
+        "様式の外のセルに入った値を削除して再提出してください。",
+    ),
     "no-form-sheets": Spec(
         W,
         "様式のシートが 1 枚もありません。",
@@ -229,6 +234,11 @@ CATALOG: dict[str, Spec] = {
         "施策の廃止・名称の変更がないか確認してください。",
     ),
     # across returns
+    "text-too-long": Spec(
+        W,
+        "文章が Excel のセルの上限（32,767 文字）を超えるため、{limit:,} 文字までにしました。",
+        "文章を短くしてください。",
+    ),
     "duplicate-measure": Spec(
         E,
         "施策「{name}」が {other} にもあり、内容が異なります。こちらは集計していません。",

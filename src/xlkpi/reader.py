@@ -35,6 +35,7 @@ from xlkpi.values import (
 from xlkpi.workbook import Pos, SheetGrid, cell_ref, parse_ref
 
 _LABEL_MAX = 40  # longer strings are free text, never labels
+TEXT_LIMIT = 32_000  # below Excel's 32,767 characters per cell, with room for joined parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +93,13 @@ class _FormReader:
         if pos in self.grid.uncached:
             self.report("formula-no-value", pos, formula=self.grid.formulas[pos])
             return ""
-        return clean_text(self.grid.value(pos))
+        return self.clip(clean_text(self.grid.value(pos)), pos)
+
+    def clip(self, text: str, pos: Pos) -> str:
+        if len(text) > TEXT_LIMIT:
+            self.report("text-too-long", pos, limit=TEXT_LIMIT)
+            return text[:TEXT_LIMIT]
+        return text
 
     def quantities(self, pos: Pos) -> list[Quantity]:
         pos = self.grid.anchors.get(pos, pos)
@@ -139,7 +146,7 @@ class _FormReader:
         parts = [self.text(p) for p in self.filled(self.region(hit))]
         if hit.inline:
             parts.insert(0, clean_text(hit.inline))
-        return "\n".join(p for p in parts if p)
+        return self.clip("\n".join(p for p in parts if p), hit.pos)
 
     def first(self, fld: Field) -> Hit | None:
         found = self.hits.get(fld.key)

@@ -19,7 +19,7 @@ from xlkpi import __version__, form
 from xlkpi.form import DEFAULT_PERIOD, Field, Layout, Period
 from xlkpi.grading import DEFAULT_RULE
 from xlkpi.model import Measure
-from xlkpi.output import atomic_path, checked
+from xlkpi.output import CheckedSheet, atomic_path
 from xlkpi.style import A4, FONT, INPUT_FILL, LABEL_FILL, NEXT_YEAR_FILL, WORKBOOK_OPTIONS
 from xlkpi.values import UNITS, year_header
 
@@ -66,11 +66,18 @@ def write_forms(
         )
         writer = _FormWriter(book, form.layout(period), open_year)
         writer.instructions()
+        used = {form.INSTRUCTIONS_SHEET}
         for index, measure in enumerate(measures, start=1):
-            if measure is None:
-                name = form.FORM_SHEET
-            else:
-                name = f"{form.FORM_SHEET}{measure.number or index}"
+            base = (
+                form.FORM_SHEET
+                if measure is None
+                else f"{form.FORM_SHEET}{measure.number or index}"
+            )
+            name, copy = base, 1
+            while name in used:  # two measures with one number still get a sheet each
+                copy += 1
+                name = f"{base}_{copy}"
+            used.add(name)
             writer.sheet(name, measure)
         book.close()
 
@@ -101,17 +108,17 @@ class _FormWriter:
         )
 
     def instructions(self) -> None:
-        sheet = self.book.add_worksheet(form.INSTRUCTIONS_SHEET)
+        sheet = CheckedSheet(self.book.add_worksheet(form.INSTRUCTIONS_SHEET))
         sheet.set_column(0, 0, 110)
-        checked(sheet.write_string(0, 0, INSTRUCTIONS[0], self.title), "title")
+        sheet.write_string(0, 0, INSTRUCTIONS[0], self.title)
         for row, line in enumerate(INSTRUCTIONS[1:], start=2):
-            checked(sheet.write_string(row, 0, line, self.wrap), "instructions")
+            sheet.write_string(row, 0, line, self.wrap)
         sheet.set_paper(A4)
         sheet.fit_to_pages(1, 0)
 
     def sheet(self, name: str, measure: Measure | None) -> None:
         layout = self.layout
-        ws = self.book.add_worksheet(name)
+        ws = CheckedSheet(self.book.add_worksheet(name))
         last = layout.last_col
         ws.set_column(0, 0, 24)
         ws.set_column(1, last, 17)
@@ -127,10 +134,10 @@ class _FormWriter:
             if key == "number" and measure is not None and measure.number is not None:
                 ws.write_number(r0, c0, measure.number, fmt)
             elif (r0, c0) == (r1, c1):
-                checked(ws.write_string(r0, c0, text, fmt), key)
+                ws.write_string(r0, c0, text, fmt)
             else:
-                checked(ws.merge_range(r0, c0, r1, c1, "", fmt), key)
-                checked(ws.write_string(r0, c0, text, fmt), key)
+                ws.merge_range(r0, c0, r1, c1, "", fmt)
+                ws.write_string(r0, c0, text, fmt)
             if _is_long(key):
                 ws.set_row(r0, _LONG_ROW_HEIGHT)
         self.kpi_table(ws, measure)
@@ -165,7 +172,7 @@ class _FormWriter:
             kpi = kpis[index] if index < len(kpis) else None
             ws.write_string(row, 0, form.KPI_ROW_LABEL.format(n=index + 1), self.label)
             ws.merge_range(row, n0, row, n1, "", self.input)
-            checked(ws.write_string(row, n0, kpi.name if kpi else "", self.input), "kpi name")
+            ws.write_string(row, n0, kpi.name if kpi else "", self.input)
             ws.write_string(row, cols["unit"][0], kpi.unit if kpi else "", self.input)
             for key in ("baseline", "target"):
                 value = getattr(kpi, key) if kpi else None
@@ -203,9 +210,9 @@ class _FormWriter:
         if value is None:
             ws.write_blank(row, col, None, self.open_number if open_cell else self.number)
         elif unit == "%":
-            checked(ws.write_number(row, col, float(value / 100), self.percent), "percent")
+            ws.write_number(row, col, float(value / 100), self.percent)
         else:
-            checked(ws.write_number(row, col, float(value), self.number), "number")
+            ws.write_number(row, col, float(value), self.number)
 
     def validations(self, ws: Any) -> None:
         layout = self.layout

@@ -14,13 +14,15 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import unescape
 
 import defusedxml.ElementTree as SafeET
 import python_calamine as calamine
 from defusedxml import DefusedXmlException
+
+from xlkpi.intake import Limits
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -33,14 +35,6 @@ _R_ATTRS = (
 )
 
 Pos = tuple[int, int]  # zero-based (row, column)
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Caps checked before anything is decompressed (documented in the README)."""
-
-    max_unzipped_bytes: int = 50 * 1024 * 1024
-    max_ratio: int = 100  # per member larger than 1 MiB
 
 
 class Rejected(Exception):
@@ -155,9 +149,12 @@ class Workbook:
             self._book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         except Exception as exc:  # calamine raises several unrelated types
             raise Rejected("corrupt-file", f"{type(exc).__name__}: {exc}"[:200]) from exc
+        self._shared_count: int | None = None
         for shared in (t for t, kind in rels.values() if kind == "sharedStrings"):
             if shared in names:
-                _refuse_entities(self._read(shared))
+                strings = self._read(shared)
+                _refuse_entities(strings)
+                self._shared_count = strings.count(b"<si>") + strings.count(b"<si ")
 
     @property
     def has_macros(self) -> bool:
@@ -168,16 +165,23 @@ class Workbook:
         assert sheet.part is not None
         xml = self._read(sheet.part)
         _refuse_entities(xml)
+        _check_extent(xml)
         try:
-            rows = self._book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
-            merged = self._book.get_sheet_by_name(sheet.name).merged_cell_ranges or []
-        except Exception as exc:  # calamine's errors carry no position
-            raise Rejected("sheet-unreadable", f"{type(exc).__name__}: {exc}"[:200]) from exc
+            found = self._book.get_sheet_by_name(sheet.name)
+            rows = found.to_python(skip_empty_area=False)
+            merged = found.merged_cell_ranges or []
+        except Exception as exc:  # calamine's errors carry no position: look for the cell
+            where = _bad_cell(xml, self._shared_count)
+            detail = f"{where}: " if where else ""
+            raise Rejected(
+                "sheet-unreadable", f"{detail}{type(exc).__name__}: {exc}"[:200]
+            ) from exc
         grid = SheetGrid(sheet.name, rows, formulas_trusted=self._formulas_trusted)
+        height, width = grid.height, grid.width
         for (r0, c0), (r1, c1) in merged:
             grid.merged_spans[(r0, c0)] = (r1, c1)
-            for r in range(r0, r1 + 1):
-                for c in range(c0, c1 + 1):
+            for r in range(r0, min(r1, height - 1) + 1):  # merges beyond the values hold nothing
+                for c in range(c0, min(c1, width - 1) + 1):
                     if (r, c) != (r0, c0):
                         grid.anchors[(r, c)] = (r0, c0)
         _scan_cells(xml, self._percent_styles, grid)
@@ -328,10 +332,66 @@ def _percent_styles(styles: bytes) -> set[int]:
     return found
 
 
-_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_CELL_START = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(/?)>")
+_CELL_END = re.compile(rb"</(?:\w+:)?c>")
 _FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
 _VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
 _FORMULA_TOKENS = (b"<f>", b"<f ", b":f>", b":f ", b't="e"')
+_REF = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]{1,3})(\d{1,7})\"")
+MAX_CELLS = 5_000_000  # a form is ~150 cells; calamine holds a sheet as a dense grid
+
+
+def _cells(xml: bytes) -> Iterator[tuple[dict[bytes, bytes], bytes]]:
+    """Each cell's attributes and inner XML, in one linear pass."""
+    position = 0
+    while True:
+        start = _CELL_START.search(xml, position)
+        if start is None:
+            return
+        attrs = dict(_ATTR.findall(start.group(1)))
+        if start.group(2):  # <c .../>
+            position = start.end()
+            yield attrs, b""
+            continue
+        end = _CELL_END.search(xml, start.end())
+        if end is None:
+            return
+        position = end.end()
+        yield attrs, xml[start.end() : end.start()]
+
+
+def _check_extent(xml: bytes) -> None:
+    """Refuse a sheet whose values span a huge area (calamine would allocate all of it)."""
+    rows = cols = 0
+    for letters, digits in _REF.findall(xml):
+        rows = max(rows, int(digits))
+        col = 0
+        for char in letters:
+            col = col * 26 + char - 64
+        cols = max(cols, col)
+    if rows * cols > MAX_CELLS:
+        raise Rejected("sheet-too-large", f"{cell_ref((rows - 1, cols - 1))} まで")
+
+
+def _bad_cell(xml: bytes, shared_count: int | None) -> str:
+    """The first cell calamine would choke on: a non-numeric number or a missing string."""
+    for attrs, inner in _cells(xml):
+        kind = attrs.get(b"t", b"n")
+        value = _VALUE.search(inner)
+        if value is None:
+            continue
+        text = value.group(1).strip()
+        if (
+            kind == b"n"
+            and text
+            and not re.fullmatch(rb"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text)
+        ):
+            return attrs.get(b"r", b"").decode("ascii", "replace")
+        if kind == b"s" and (
+            not text.isdigit() or (shared_count is not None and int(text) >= shared_count)
+        ):
+            return attrs.get(b"r", b"").decode("ascii", "replace")
+    return ""
 
 
 def _scan_cells(xml: bytes, percent_styles: set[int], grid: SheetGrid) -> None:
@@ -339,15 +399,13 @@ def _scan_cells(xml: bytes, percent_styles: set[int], grid: SheetGrid) -> None:
     wanted_styles = {b"%d" % i for i in percent_styles if b's="%d"' % i in xml}
     if not wanted_styles and not any(token in xml for token in _FORMULA_TOKENS):
         return
-    for match in _CELL.finditer(xml):
-        attrs = dict(_ATTR.findall(match.group(1)))
+    for attrs, inner in _cells(xml):
         pos = parse_ref(attrs.get(b"r", b"").decode("ascii", "replace"))
         if pos is None:
             continue
         kind = attrs.get(b"t", b"n")
         if kind == b"n" and attrs.get(b"s") in wanted_styles:
             grid.percent.add(pos)
-        inner = match.group(2) or b""
         formula = _FORMULA.search(inner)
         if formula is not None:
             text = unescape((formula.group(1) or b"").decode("utf-8", "replace"))

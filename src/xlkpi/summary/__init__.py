@@ -13,21 +13,40 @@ from __future__ import annotations
 from pathlib import Path
 
 import xlsxwriter
+from xlsxwriter.exceptions import XlsxWriterException
 
 from xlkpi import __version__
 from xlkpi.merge import MergeResult
-from xlkpi.output import atomic_path
+from xlkpi.output import OutputError, WriteFailed, atomic_path
 from xlkpi.style import WORKBOOK_OPTIONS
 from xlkpi.summary.base import Book, year_title
 from xlkpi.summary.field_tallies import write_field_tallies
 from xlkpi.summary.kpi_list import write_comments, write_continuing, write_list
 from xlkpi.summary.overview import write_overview
-from xlkpi.summary.records import write_data, write_ledger
+from xlkpi.summary.records import data_years, write_data, write_ledger
 
 __all__ = ["write_summary", "year_title"]
 
 
+EXCEL_ROWS = 1_048_576
+
+
 def write_summary(result: MergeResult, path: Path) -> None:
+    """Raises OutputError (never a half-written file) when the summary cannot be written."""
+    data_rows = sum(len(data_years(m, k)) for m in result.measures for k in m.kpis)
+    if data_rows + 1 > EXCEL_ROWS:
+        raise OutputError(
+            f"「データ」シートの行数（{data_rows:,}）が Excel の上限を超えるため書き込めません。"
+        )
+    try:
+        _write(result, path)
+    except (WriteFailed, XlsxWriterException) as exc:
+        raise OutputError(
+            f"集計ブックを書き込めませんでした（{type(exc).__name__}: {exc}）。"
+        ) from exc
+
+
+def _write(result: MergeResult, path: Path) -> None:
     with atomic_path(path) as temp:
         workbook = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
         year = result.year

@@ -11,7 +11,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from xlkpi.merge import MergeResult
 from xlkpi.model import Kpi, Measure
-from xlkpi.output import checked
+from xlkpi.output import CheckedSheet
 from xlkpi.style import A4, EXTRA_GRADE_FILLS, FONT, GRADE_FILLS, LABEL_FILL
 from xlkpi.tally import Counts
 from xlkpi.values import display_width, era_name, reiwa_label
@@ -97,7 +97,7 @@ class Book:
 
     def sheet(self, name: str, title: str, note: str, widths: list[float]) -> Any:
         """A new sheet with its column widths; wrapped text is fitted to them."""
-        ws = self.wb.add_worksheet(name)
+        ws = CheckedSheet(self.wb.add_worksheet(name))
         for col, width in enumerate(widths):
             ws.set_column(col, col, width)
         self._widths[name] = widths
@@ -109,8 +109,7 @@ class Book:
         return ws
 
     def text(self, ws: Any, row: int, col: int, value: str, fmt: str = "text") -> None:
-        where = f"{ws.name}!{xl_rowcol_to_cell(row, col)}"
-        checked(ws.write_string(row, col, value, self.fmt[fmt]), where)
+        ws.write_string(row, col, value, self.fmt[fmt])
         widths = self._widths.get(ws.name, [])
         if fmt in _WRAPPED and value and col < len(widths):
             lines = self._lines[ws.name]
@@ -120,28 +119,26 @@ class Book:
         self, ws: Any, row: int, cols: tuple[int, int], value: str, fmt: str = "text"
     ) -> None:
         """Text across several columns, wrapped, with the row sized to it."""
-        where = f"{ws.name}!{xl_rowcol_to_cell(row, cols[0])}"
-        checked(ws.merge_range(row, cols[0], row, cols[1], value, self.fmt[fmt]), where)
+        ws.merge_range(row, cols[0], row, cols[1], value, self.fmt[fmt])
         width = sum(self._widths[ws.name][cols[0] : cols[1] + 1])
         lines = self._lines[ws.name]
         lines[row] = max(lines.get(row, 1), wrapped_lines(value, width))
 
     def number(self, ws: Any, row: int, col: int, value: Decimal | int | float | None) -> None:
         if value is None:
-            checked(ws.write_blank(row, col, None, self.fmt["text"]), "blank")
+            ws.write_blank(row, col, None, self.fmt["text"])
             return
         fmt = self.fmt["int" if value == int(value) else "dec"]
-        where = f"{ws.name}!{xl_rowcol_to_cell(row, col)}"
-        checked(ws.write_number(row, col, float(value), fmt), where)
+        ws.write_number(row, col, float(value), fmt)
 
     def ratio(self, ws: Any, row: int, col: int, ratio: Fraction | None) -> None:
         if ratio is None:
             self.text(ws, row, col, "")
         else:
-            checked(ws.write_number(row, col, shown_ratio(ratio), self.fmt["pct"]), "ratio")
+            ws.write_number(row, col, shown_ratio(ratio), self.fmt["pct"])
 
     def formula(self, ws: Any, row: int, col: int, formula: str, fmt: str, cached: object) -> None:
-        checked(ws.write_formula(row, col, formula, self.fmt[fmt], cached), f"{ws.name}!{formula}")
+        ws.write_formula(row, col, formula, self.fmt[fmt], cached)
 
     def header(self, ws: Any, row: int, titles: list[str], first_col: int = 0) -> None:
         for col, title in enumerate(titles, start=first_col):

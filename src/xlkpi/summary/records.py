@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xlkpi.output import checked
+from xlkpi.model import Kpi, Measure
 from xlkpi.problems import Severity, Status
 from xlkpi.style import FONT, fitted_width
 from xlkpi.summary.base import DATA_SHEET, LEDGER_SHEET, Book
@@ -10,6 +10,11 @@ from xlkpi.summary.kpi_list import IDENTITY_WIDTHS, identity
 
 DATA_COLUMNS = ["No", "連携する視点", "政策分野", "施策名", "成果指標", "単位", "現状値", "目標値",
                 "年度", "実績値", "達成率", "評価", "ファイル", "シート"]  # fmt: skip
+
+
+def data_years(measure: Measure, kpi: Kpi) -> tuple[int, ...]:
+    """The years a KPI gets a データ row for: the plan years, else the years with an actual."""
+    return measure.years or tuple(sorted(kpi.actuals))
 
 
 def write_data(book: Book) -> None:
@@ -20,22 +25,22 @@ def write_data(book: Book) -> None:
     ws = book.sheet(DATA_SHEET, "", "", widths)
     row = 0
     for measure, kpi in book.rows:
-        for year in measure.years or sorted(kpi.actuals):
+        for year in data_years(measure, kpi):
             row += 1
             identity(book, ws, row, measure, kpi)
             book.text(ws, row, 5, kpi.unit, "center")
             book.number(ws, row, 6, kpi.baseline)
             book.number(ws, row, 7, kpi.target)
-            checked(ws.write_number(row, 8, year, book.fmt["year"]), "year")
+            ws.write_number(row, 8, year, book.fmt["year"])
             book.number(ws, row, 9, kpi.actuals.get(year))
             book.ratio(ws, row, 10, kpi.ratios.get(year))
             book.text(ws, row, 11, kpi.grades.get(year, ""), "center")
             book.text(ws, row, 12, measure.file)
             book.text(ws, row, 13, measure.sheet)
-    checked(ws.add_table(0, 0, max(row, 1), len(DATA_COLUMNS) - 1, {
+    ws.add_table(0, 0, max(row, 1), len(DATA_COLUMNS) - 1, {
         "name": "KpiData", "style": "Table Style Light 9",
         "columns": [{"header": t, "header_format": book.fmt["header"]} for t in DATA_COLUMNS],
-    }), "data table")  # fmt: skip
+    })  # fmt: skip
     book.page(ws, (0, 0))
 
 
@@ -68,10 +73,10 @@ def write_ledger(book: Book) -> None:
         book.text(ws, row, 4, entry.measure)
         book.text(ws, row, 5, entry.note)
     last = top + max(len(report.ledger), 1)
-    checked(ws.add_table(top, 0, last, len(titles) - 1, {
+    ws.add_table(top, 0, last, len(titles) - 1, {
         "name": "Ledger", "style": "Table Style Light 1",
         "columns": [{"header": t, "header_format": book.fmt["header"]} for t in titles],
-    }), "ledger table")  # fmt: skip
+    })  # fmt: skip
     status_fill = {Status.ERROR: "#FFC7CE", Status.WARNING: "#FFEB9C", Status.SKIPPED: "#EDEDED"}
     for status, fill in status_fill.items():
         ws.conditional_format(top + 1, 3, last, 3, {
@@ -90,8 +95,8 @@ def write_ledger(book: Book) -> None:
             values = (kind, item.file, item.sheet, item.cell, item.code, item.message, item.hint)
             for col, value in enumerate(values):
                 book.text(ws, row + 1 + offset, col, value)
-        checked(ws.add_table(row + 1, 0, row + 1 + len(problems), len(heads) - 1, {
+        ws.add_table(row + 1, 0, row + 1 + len(problems), len(heads) - 1, {
             "name": "Problems", "style": "Table Style Light 1",
             "columns": [{"header": t, "header_format": book.fmt["header"]} for t in heads],
-        }), "problem table")  # fmt: skip
+        })  # fmt: skip
     book.page(ws, (top, top))
