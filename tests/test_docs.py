@@ -47,3 +47,14 @@ def test_every_problem_code_is_documented_with_its_severity() -> None:
         for code, spec in CATALOG.items()
     }
     assert rows == expected
+
+
+def test_bad_inputs_table_covers_all_34_rows_with_tests_that_exist() -> None:
+    doc = (ROOT / "docs" / "bad-inputs.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) \|.*$", doc, re.M)
+    assert rows == [str(n) for n in range(1, 35)]
+    current = ""
+    for file, name in re.findall(r"`(?:(test_\w+\.py))?::(test_\w+)`", doc):
+        current = file or current
+        source = (ROOT / "tests" / current).read_text(encoding="utf-8")
+        assert f"def {name}(" in source, f"{current}::{name}"

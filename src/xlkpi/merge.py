@@ -16,7 +16,7 @@ from xlkpi.problems import LedgerEntry, Problem, Report, Severity, Status, probl
 from xlkpi.reader import read_sheet
 from xlkpi.tally import Tallies, tally, weak_in_both
 from xlkpi.values import fold_label
-from xlkpi.workbook import Rejected, Workbook, sniff
+from xlkpi.workbook import Rejected, Workbook
 
 _SHEET_KINDS = {
     "chartsheet": "グラフシート",
@@ -78,8 +78,6 @@ def read_file(
         fail("corrupt-file", detail=f"読み込めません: {exc.strerror or type(exc).__name__}")
         return result
     suffix = candidate.path.suffix.lower()
-    if sniff(data[:8]) == "zip" and suffix in (".xls", ".xlsb", ".ods"):
-        fail("extension-mismatch", ext=suffix, actual="Excel ブック (.xlsx)")
     try:
         book = Workbook(data, limits)
     except Rejected as rejected:
@@ -87,13 +85,15 @@ def read_file(
         if rejected.code == "old-xls" and suffix != ".xls":
             fail("extension-mismatch", ext=suffix, actual="Excel 97-2003 形式 (.xls)")
         return result
+    if suffix in (".xls", ".xlsb", ".ods"):
+        fail("extension-mismatch", ext=suffix, actual="Excel ブック (.xlsx)")
     if book.has_macros or suffix == ".xlsm":
         head.note = "マクロは実行せず、値だけを読み込みました。"
     for info in book.sheets:
-        entry = LedgerEntry(candidate.display, info.name, Status.READ)
+        entry = LedgerEntry(candidate.display, info.label, Status.READ)
         result.ledger.append(entry)
         if info.part is None:
-            fail("sheet-part-missing", sheet=info.name, detail=f"シート「{info.name}」")
+            fail("sheet-part-missing", sheet=info.label, detail=f"シート「{info.label}」")
             continue
         if info.kind != "worksheet":
             kind = _SHEET_KINDS.get(info.kind, info.kind)
@@ -105,15 +105,15 @@ def read_file(
         try:
             sheet = read_sheet(book.grid(info), candidate.display)
         except Rejected as rejected:
-            fail(rejected.code, sheet=info.name, detail=rejected.detail)
+            fail(rejected.code, sheet=info.label, detail=rejected.detail)
             continue
         except Exception as exc:  # a hostile sheet must not stop the other returns
-            fail("sheet-unreadable", sheet=info.name, detail=f"{type(exc).__name__}: {exc}"[:200])
+            fail("sheet-unreadable", sheet=info.label, detail=f"{type(exc).__name__}: {exc}"[:200])
             continue
         if info.state != "visible":
             entry.status, entry.note = Status.SKIPPED, "非表示のシートは集計しません。"
             if sheet.is_form:
-                fail("hidden-form-sheet", sheet=info.name)
+                fail("hidden-form-sheet", sheet=info.label)
             continue
         if not sheet.is_form:
             entry.status, entry.note = Status.SKIPPED, "様式のシートではありません。"

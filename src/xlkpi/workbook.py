@@ -48,7 +48,8 @@ class Rejected(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SheetInfo:
-    name: str
+    name: str  # as the workbook names it
+    label: str  # unique and never empty: how the ledger and messages name it
     kind: str  # "worksheet", "chartsheet", "dialogsheet", "macrosheet", ...
     state: str  # "visible", "hidden" or "veryHidden"
     part: str | None  # zip member, None when the part is missing
@@ -129,7 +130,7 @@ class Workbook:
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self._zip.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
+        except _ZIP_ERRORS as exc:
             raise Rejected("corrupt-file", type(exc).__name__) from exc
         _check_sizes(infos, limits or Limits())
         names = {info.filename for info in infos}
@@ -176,7 +177,7 @@ class Workbook:
             raise Rejected(
                 "sheet-unreadable", f"{detail}{type(exc).__name__}: {exc}"[:200]
             ) from exc
-        grid = SheetGrid(sheet.name, rows, formulas_trusted=self._formulas_trusted)
+        grid = SheetGrid(sheet.label, rows, formulas_trusted=self._formulas_trusted)
         height, width = grid.height, grid.width
         for (r0, c0), (r1, c1) in merged:
             grid.merged_spans[(r0, c0)] = (r1, c1)
@@ -188,13 +189,23 @@ class Workbook:
         return grid
 
     def _read(self, name: str) -> bytes:
-        try:
-            return self._zip.read(name)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
-            raise Rejected("corrupt-file", f"{name}: {type(exc).__name__}") from exc
+        return _member(self._zip, name)
 
     def _xml(self, name: str) -> SafeET.Element:
         return _parse_xml(self._read(name), name)
+
+
+# What zipfile raises for damaged members: bad CRC or headers, broken deflate streams,
+# impossible offsets, unknown compression methods, encrypted members.
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, KeyError,
+               ValueError, NotImplementedError, RuntimeError)  # fmt: skip
+
+
+def _member(zf: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        return zf.read(name)
+    except _ZIP_ERRORS as exc:
+        raise Rejected("corrupt-file", f"{name}: {type(exc).__name__}") from exc
 
 
 def _ole_kind(data: bytes) -> tuple[str, str]:
@@ -238,8 +249,8 @@ def _parse_xml(data: bytes, name: str) -> SafeET.Element:
 
 
 def _refuse_entities(xml: bytes) -> None:
-    head = xml[:4096]
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+    """No DTD anywhere (markup in text is escaped, so this cannot match a value)."""
+    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
         raise Rejected("xml-entities")
 
 
@@ -249,6 +260,10 @@ def _workbook_part(zf: zipfile.ZipFile, names: set[str]) -> str:
             if kind == "officeDocument" and target in names:
                 if target.endswith(".bin"):
                     raise Rejected("unsupported-format", "Excel バイナリ ブック (.xlsb)")
+                if target.startswith("word/"):
+                    raise Rejected("not-a-workbook", "Word 文書です")
+                if target.startswith("ppt/"):
+                    raise Rejected("not-a-workbook", "PowerPoint プレゼンテーションです")
                 return target
     if "xl/workbook.xml" in names:
         return "xl/workbook.xml"
@@ -269,10 +284,7 @@ def _relationships(zf: zipfile.ZipFile, part: str, names: set[str]) -> dict[str,
     rels_name = posixpath.join(folder, "_rels", base + ".rels")
     if rels_name not in names:
         return {}
-    try:
-        root = _parse_xml(zf.read(rels_name), rels_name)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise Rejected("corrupt-file", f"{rels_name}: {type(exc).__name__}") from exc
+    root = _parse_xml(_member(zf, rels_name), rels_name)
     found: dict[str, tuple[str, str]] = {}
     for rel in root.iter(f"{{{_REL_NS}}}Relationship"):
         target = rel.get("Target", "")
@@ -290,12 +302,19 @@ def _sheet_list(
     root: SafeET.Element, rels: dict[str, tuple[str, str]], names: set[str]
 ) -> list[SheetInfo]:
     sheets: list[SheetInfo] = []
+    labels: set[str] = set()
     for node in root.iter(f"{{{_MAIN_NS}}}sheet"):
         rid = next((node.get(a) for a in _R_ATTRS if node.get(a)), "")
         target, kind = rels.get(rid or "", ("", "worksheet"))
+        name = node.get("name", "")
+        label = name or "（名前のないシート）"
+        while label in labels:  # Excel forbids it, a damaged file may not
+            label += "（重複）"
+        labels.add(label)
         sheets.append(
             SheetInfo(
-                name=node.get("name", ""),
+                name=name,
+                label=label,
                 kind=kind,
                 state=node.get("state", "visible"),
                 part=target if target in names else None,
