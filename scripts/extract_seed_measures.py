@@ -16,9 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import seedforms  # noqa: E402
-
-from xlkpi.merge import merge  # noqa: E402
+import seedforms
+from xlkpi.merge import merge
 
 DEPARTMENT_OF = {
     **dict.fromkeys([1, 2, 3, 4, 5, 6, 7], "01_保健福祉部.xlsx"),

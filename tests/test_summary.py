@@ -230,7 +230,9 @@ def test_continuing_from_last_years_summary(tmp_path: Path) -> None:
 
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "@SUM(1)", "+1", "-1+1", "file:///etc/passwd",
-           "external:c:\\windows\\calc.exe", "{=SUM(1)}", "=1+1"]  # fmt: skip
+           "external:c:\\windows\\calc.exe", "{=SUM(1)}", "=1+1",
+           # XlsxWriter's own rich-string marker: written raw, it would become markup
+           "<r><rPr><b/></rPr><t>太字</t></r>", "<r><t>&amp;</t></r>"]  # fmt: skip
 
 
 def test_text_that_looks_like_a_formula_or_link_stays_literal_text(tmp_path: Path) -> None:

@@ -7,40 +7,10 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 
 class OutputError(Exception):
     """The output cannot be written; the message is for the user (Japanese)."""
-
-
-class WriteFailed(Exception):
-    """XlsxWriter refused a value (a non-zero return code)."""
-
-
-def checked(code: object, what: str) -> None:
-    """XlsxWriter reports many problems only as a return code: make each one an error."""
-    if isinstance(code, int) and code != 0:
-        raise WriteFailed(f"XlsxWriter returned {code} for {what}")
-
-
-class CheckedSheet:
-    """A worksheet whose every call has its XlsxWriter return code checked."""
-
-    def __init__(self, worksheet: Any) -> None:
-        self._worksheet = worksheet
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._worksheet, name)
-        if not callable(attribute):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            code = attribute(*args, **kwargs)
-            checked(code, f"{self._worksheet.name}.{name}{args[:2]}")
-            return code
-
-        return call
 
 
 def _umask() -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 
 from xlkpi import form
 from xlkpi.form import Field
@@ -54,15 +53,23 @@ class SheetResult:
     note: str = ""
 
 
-@lru_cache(maxsize=4096)
+_LABELS: dict[str, tuple[Field, LabelText, str] | None] = {}
+
+
 def _label_of(text: str) -> tuple[Field, LabelText, str] | None:
-    found = form.match_label(text)
-    if found:
-        return found[0], found[1], ""
-    inline = form.inline_label(text)
-    if inline:
-        return inline[0], split_label(inline[0].label), inline[1]
-    return None
+    """The field a cell's text labels, remembered: labels repeat on every form."""
+    found = _LABELS.get(text, _LABELS)
+    if found is not _LABELS:
+        return found  # type: ignore[return-value]
+    label = form.match_label(text)
+    if label:
+        found = (label[0], label[1], "")
+    else:
+        inline = form.inline_label(text)
+        found = (inline[0], split_label(inline[0].label), inline[1]) if inline else None
+    if len(_LABELS) < 50_000:
+        _LABELS[text] = found
+    return found
 
 
 def read_sheet(grid: SheetGrid, file: str) -> SheetResult:
@@ -157,7 +164,7 @@ class _FormReader:
     def index_labels(self) -> None:
         for r, row in enumerate(self.grid.rows):
             for c, raw in enumerate(row):
-                if not isinstance(raw, str) or not raw or len(raw) > _LABEL_MAX:
+                if type(raw) is not str or not raw or len(raw) > _LABEL_MAX:
                     continue
                 found = _label_of(raw)
                 if found is None:

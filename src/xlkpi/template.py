@@ -19,7 +19,8 @@ from xlkpi import __version__, form
 from xlkpi.form import DEFAULT_PERIOD, Field, Layout, Period
 from xlkpi.grading import DEFAULT_RULE
 from xlkpi.model import Measure
-from xlkpi.output import CheckedSheet, atomic_path
+from xlkpi.output import atomic_path
+from xlkpi.sheetwriter import CheckedSheet
 from xlkpi.style import A4, FONT, INPUT_FILL, LABEL_FILL, NEXT_YEAR_FILL, WORKBOOK_OPTIONS
 from xlkpi.values import UNITS, year_header
 

@@ -113,6 +113,8 @@ def clean_text(raw: object) -> str:
     """Free text as a person would read it: trimmed, CRLF folded, inner lines kept."""
     if raw is None:
         return ""
+    if type(raw) is str and "\n" not in raw and "\r" not in raw:
+        return raw.strip()
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     text = str(raw).replace("\r\n", "\n").replace("\r", "\n")
@@ -121,10 +123,12 @@ def clean_text(raw: object) -> str:
 
 
 def is_blank(raw: object) -> bool:
-    if raw is None:
+    if raw is None or raw == "":
         return True
-    if isinstance(raw, str):
-        return nfkc(raw).strip() in BLANK_MARKERS
+    if type(raw) is str:
+        # Blank markers are one character: longer text is blank only if it is all space.
+        stripped = raw.strip()
+        return len(stripped) <= 1 and nfkc(stripped).strip() in BLANK_MARKERS
     return False
 
 
@@ -209,11 +213,31 @@ class YearMismatch(Exception):
     """A header whose western and era years disagree, e.g. "2024 (R7)"."""
 
 
+_YEARS_SEEN: dict[str, tuple[int, str] | YearMismatch | None] = {}
+
+
 def parse_year(raw: object) -> tuple[int, str] | None:
     """Read a fiscal-year header: "2024 (R6)", "2024(R6)", "R6", "令和6年度", 2024.
 
     Returns (western year, text after the header) or None when it is no year.
+    Headers repeat on every form, so text results are remembered.
     """
+    if type(raw) is str and len(raw) <= 40:
+        seen = _YEARS_SEEN.get(raw, _YEARS_SEEN)
+        if seen is _YEARS_SEEN:
+            try:
+                seen = _parse_year(raw)
+            except YearMismatch as mismatch:
+                seen = mismatch
+            if len(_YEARS_SEEN) < 10_000:
+                _YEARS_SEEN[raw] = seen
+        if isinstance(seen, YearMismatch):
+            raise seen
+        return seen  # type: ignore[return-value]
+    return _parse_year(raw)
+
+
+def _parse_year(raw: object) -> tuple[int, str] | None:
     if isinstance(raw, bool) or raw is None:
         return None
     if isinstance(raw, int | float):

@@ -9,6 +9,7 @@ scan of the sheet XML, only when that XML contains any of them.
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
@@ -70,10 +71,11 @@ class SheetGrid:
     formulas_trusted: bool = True  # False when the writer asked Excel to recalculate
 
     def value(self, pos: Pos) -> object:
-        row, col = self.anchors.get(pos, pos)
-        if row < len(self.rows) and col < len(self.rows[row]):
+        row, col = self.anchors.get(pos) or pos
+        try:
             return self.rows[row][col]
-        return None
+        except IndexError:
+            return None
 
     @property
     def height(self) -> int:
@@ -355,8 +357,6 @@ _CELL_START = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(/?)>")
 _CELL_END = re.compile(rb"</(?:\w+:)?c>")
 _FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
 _VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
-_FORMULA_TOKENS = (b"<f>", b"<f ", b":f>", b":f ", b't="e"')
-_REF = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]{1,3})(\d{1,7})\"")
 MAX_CELLS = 5_000_000  # a form is ~150 cells; calamine holds a sheet as a dense grid
 
 
@@ -379,15 +379,24 @@ def _cells(xml: bytes) -> Iterator[tuple[dict[bytes, bytes], bytes]]:
         yield attrs, xml[start.end() : end.start()]
 
 
+# A reference that could put a sheet's area past MAX_CELLS: a column past ZZ, a row past
+# 9999, or a column past GZ with a four-digit row (208 x 9999 cells is about 2 million).
+_FAR_REF = re.compile(rb'<c r="(?:[A-Z]{3}|[A-Z]{1,2}\d{5}|[H-Z][A-Z]\d{4})')
+
+
 def _check_extent(xml: bytes) -> None:
     """Refuse a sheet whose values span a huge area (calamine would allocate all of it)."""
+    every_cell_placed = xml.count(b"<c ") == xml.count(b'<c r="') and b":c " not in xml
+    if every_cell_placed and _FAR_REF.search(xml) is None:
+        return  # the usual case, decided in C
     rows = cols = 0
-    for letters, digits in _REF.findall(xml):
-        rows = max(rows, int(digits))
-        col = 0
-        for char in letters:
-            col = col * 26 + char - 64
-        cols = max(cols, col)
+    for attrs, _ in _cells(xml):
+        pos = parse_ref(attrs.get(b"r", b"").decode("ascii", "replace"))
+        if pos is None:  # a cell placed by counting: bound it by the cells seen
+            cols += 1
+            continue
+        rows, cols = max(rows, pos[0] + 1), max(cols, pos[1] + 1)
+    rows = max(rows, xml.count(b"<row") + xml.count(b":row"))
     if rows * cols > MAX_CELLS:
         raise Rejected("sheet-too-large", f"{cell_ref((rows - 1, cols - 1))} まで")
 
@@ -413,11 +422,38 @@ def _bad_cell(xml: bytes, shared_count: int | None) -> str:
     return ""
 
 
+@functools.cache
+def _percent_cells(styles: tuple[bytes, ...]) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """Cells with one of these styles, attributes in the order Excel writes them; any cell."""
+    alternatives = b"|".join(styles)
+    strict = re.compile(
+        rb'<c r="([A-Z]{1,3}\d{1,7})" s="(?:' + alternatives + rb')"(?: t="(\w+)")?[ >/]'
+    )
+    loose = re.compile(rb' s="(?:' + alternatives + rb')"')
+    return strict, loose
+
+
 def _scan_cells(xml: bytes, percent_styles: set[int], grid: SheetGrid) -> None:
     """Record percent-formatted numbers, formulas and error cells of a sheet."""
-    wanted_styles = {b"%d" % i for i in percent_styles if b's="%d"' % i in xml}
-    if not wanted_styles and not any(token in xml for token in _FORMULA_TOKENS):
+    wanted = tuple(b"%d" % i for i in sorted(percent_styles) if b's="%d"' % i in xml)
+    # <f> and <f ...> are cell formulas (data validations hold <formula1>, not these).
+    special = b"<f>" in xml or b"<f " in xml or b't="e"' in xml or b":c " in xml
+    if not wanted and not special:
         return
+    if wanted and not special:  # the common case: only percent cells, found in C
+        strict, loose = _percent_cells(wanted)
+        found = strict.findall(xml)
+        if len(found) == len(loose.findall(xml)):
+            for ref, kind in found:
+                if kind in (b"", b"n"):
+                    pos = parse_ref(ref.decode("ascii"))
+                    if pos is not None:
+                        grid.percent.add(pos)
+            return
+    _scan_every_cell(xml, set(wanted), grid)
+
+
+def _scan_every_cell(xml: bytes, wanted_styles: set[bytes], grid: SheetGrid) -> None:
     for attrs, inner in _cells(xml):
         pos = parse_ref(attrs.get(b"r", b"").decode("ascii", "replace"))
         if pos is None:

@@ -17,7 +17,8 @@ from xlsxwriter.exceptions import XlsxWriterException
 
 from xlkpi import __version__
 from xlkpi.merge import MergeResult
-from xlkpi.output import OutputError, WriteFailed, atomic_path
+from xlkpi.output import OutputError, atomic_path
+from xlkpi.sheetwriter import WriteFailed
 from xlkpi.style import WORKBOOK_OPTIONS
 from xlkpi.summary.base import Book, year_title
 from xlkpi.summary.field_tallies import write_field_tallies

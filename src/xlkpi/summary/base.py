@@ -11,10 +11,10 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from xlkpi.merge import MergeResult
 from xlkpi.model import Kpi, Measure
-from xlkpi.output import CheckedSheet
+from xlkpi.sheetwriter import BulkSheet, CheckedSheet
 from xlkpi.style import A4, EXTRA_GRADE_FILLS, FONT, GRADE_FILLS, LABEL_FILL
 from xlkpi.tally import Counts
-from xlkpi.values import display_width, era_name, reiwa_label
+from xlkpi.values import era_name, reiwa_label
 
 OVERVIEW_SHEET = "概要"
 LIST_SHEET = "達成状況一覧"
@@ -46,6 +46,19 @@ def shown(text: str) -> str:
     return text or UNGROUPED
 
 
+BulkCell = tuple[object, str]  # a value and the name of its format
+
+
+def number_cell(value: Decimal | int | None) -> BulkCell:
+    if value is None:
+        return None, "text"
+    return value, "int" if value == int(value) else "dec"
+
+
+def ratio_cell(ratio: Fraction | None) -> BulkCell:
+    return (None, "text") if ratio is None else (shown_ratio(ratio), "pct")
+
+
 LINE_HEIGHT = 13.5  # points per line of 10 pt text
 _WRAPPED = ("text", "header")
 
@@ -53,7 +66,12 @@ _WRAPPED = ("text", "header")
 def wrapped_lines(text: str, width: float) -> int:
     """Lines a wrapped cell needs at this column width (full-width characters count double)."""
     room = max(width - 1.5, 1.0)
-    return sum(max(1, math.ceil(display_width(line) / room)) for line in text.split("\n"))
+    return sum(max(1, math.ceil(text_width(line) / room)) for line in text.split("\n"))
+
+
+def text_width(text: str) -> int:
+    """About display_width, counted in C: a kanji is 3 UTF-8 bytes, so (3 + 1) / 2 = 2."""
+    return (len(text.encode()) + len(text)) // 2
 
 
 class Book:
@@ -86,6 +104,7 @@ class Book:
         labels = result.rule.labels
         fills = {**dict(zip(labels, EXTRA_GRADE_FILLS, strict=False)), **GRADE_FILLS}
         self.grade_fill = {label: fills.get(label, "#D9D9D9") for label in labels}
+        self._xf = {name: fmt._get_xf_index() for name, fmt in self.fmt.items()}
         self._widths: dict[str, list[float]] = {}
         self._lines: dict[str, dict[int, int]] = {}
         self.grade_fmt = {
@@ -97,7 +116,7 @@ class Book:
 
     def sheet(self, name: str, title: str, note: str, widths: list[float]) -> Any:
         """A new sheet with its column widths; wrapped text is fitted to them."""
-        ws = CheckedSheet(self.wb.add_worksheet(name))
+        ws = CheckedSheet(self.wb.add_worksheet(name, worksheet_class=BulkSheet))
         for col, width in enumerate(widths):
             ws.set_column(col, col, width)
         self._widths[name] = widths
@@ -114,6 +133,18 @@ class Book:
         if fmt in _WRAPPED and value and col < len(widths):
             lines = self._lines[ws.name]
             lines[row] = max(lines.get(row, 1), wrapped_lines(value, widths[col]))
+
+    def bulk(self, ws: Any, row: int, cells: list[BulkCell]) -> None:
+        """A whole data row: (value, format name) per column from A, height fitted to its text."""
+        widths = self._widths[ws.name]
+        lines = 1
+        for col, (value, fmt) in enumerate(cells):
+            # Only text that may not fit on one line is measured.
+            if type(value) is str and fmt in _WRAPPED and len(value) * 2 > widths[col] - 1.5:
+                lines = max(lines, wrapped_lines(value, widths[col]))
+        height = LINE_HEIGHT * lines + 3 if lines > 1 else None
+        xf = self._xf
+        ws.bulk_row(row, [(value, xf[fmt]) for value, fmt in cells], height)
 
     def merged_text(
         self, ws: Any, row: int, cols: tuple[int, int], value: str, fmt: str = "text"

@@ -10,6 +10,9 @@ from xlkpi.summary.base import (
     CONTINUING_SHEET,
     LIST_SHEET,
     Book,
+    BulkCell,
+    number_cell,
+    ratio_cell,
     shown,
     year_title,
 )
@@ -19,16 +22,15 @@ from xlkpi.values import era_name
 IDENTITY_WIDTHS = [4.5, 15.0, 13.0, 22.0, 34.0]
 
 
-def identity(book: Book, ws: Any, row: int, measure: Measure, kpi: Kpi) -> None:
-    """No, 連携する視点, 政策分野, 施策名, 成果指標 in columns A-E."""
-    if measure.number is None:
-        book.text(ws, row, 0, "")
-    else:
-        book.number(ws, row, 0, measure.number)
-    book.text(ws, row, 1, shown(measure.viewpoint))
-    book.text(ws, row, 2, shown(measure.policy_field))
-    book.text(ws, row, 3, measure.name)
-    book.text(ws, row, 4, kpi.name)
+def identity(measure: Measure, kpi: Kpi) -> list[BulkCell]:
+    """No, 連携する視点, 政策分野, 施策名, 成果指標 (columns A-E)."""
+    return [
+        number_cell(measure.number),
+        (shown(measure.viewpoint), "text"),
+        (shown(measure.policy_field), "text"),
+        (measure.name, "text"),
+        (kpi.name, "text"),
+    ]
 
 
 def fill_grades(
@@ -57,16 +59,13 @@ def write_list(book: Book) -> None:
     top = book.LIST_HEADER_ROW
     book.header(ws, top, titles)
     for offset, (measure, kpi) in enumerate(book.rows, start=1):
-        row = top + offset
-        identity(book, ws, row, measure, kpi)
-        for y in years:
-            book.text(ws, row, book.grade_col(y), kpi.grades.get(y, ""), "center")
-        col = book.FIRST_GRADE_COL + len(years)
-        book.text(ws, row, col, kpi.unit, "center")
-        book.number(ws, row, col + 1, kpi.baseline)
-        book.number(ws, row, col + 2, kpi.target)
-        book.number(ws, row, col + 3, kpi.actuals.get(year) if year else None)
-        book.ratio(ws, row, col + 4, kpi.ratios.get(year) if year else None)
+        book.bulk(ws, top + offset, [
+            *identity(measure, kpi),
+            *((kpi.grades.get(y, ""), "center") for y in years),
+            (kpi.unit, "center"), number_cell(kpi.baseline), number_cell(kpi.target),
+            number_cell(kpi.actuals.get(year) if year else None),
+            ratio_cell(kpi.ratios.get(year) if year else None),
+        ])  # fmt: skip
     last = top + max(len(book.rows), 1)
     if years:
         fill_grades(
@@ -100,10 +99,8 @@ def write_continuing(book: Book) -> None:
     book.header(ws, 3, titles)
     rows = result.continuing_weak()
     for offset, (measure, kpi) in enumerate(rows, start=1):
-        identity(book, ws, 3 + offset, measure, kpi)
-        book.text(ws, 3 + offset, 5, kpi.grades[prev], "center")
-        book.text(ws, 3 + offset, 6, kpi.grades[year], "center")
-        book.ratio(ws, 3 + offset, 7, kpi.ratios.get(year))
+        book.bulk(ws, 3 + offset, [*identity(measure, kpi), (kpi.grades[prev], "center"),
+                                   (kpi.grades[year], "center"), ratio_cell(kpi.ratios.get(year))])  # fmt: skip
     if rows:
         fill_grades(book, ws, 4, 3 + len(rows), 5, 6)
     else:
@@ -121,12 +118,11 @@ def write_comments(book: Book) -> None:
     )
     book.header(ws, 3, ["No", "施策名", "年度", "年度評価", "次年度以降の取組"])
     for offset, measure in enumerate(result.measures, start=1):
-        row = 3 + offset
-        book.number(ws, row, 0, measure.number)
-        book.text(ws, row, 1, measure.name)
         latest = max((y for k in measure.kpis for y in k.actuals), default=None)
         shown_year = measure.evaluation_year or latest
-        book.text(ws, row, 2, era_name(shown_year) if shown_year else "", "center")
-        book.text(ws, row, 3, measure.texts.get("evaluation", ""))
-        book.text(ws, row, 4, measure.texts.get("next_steps", ""))
+        book.bulk(ws, 3 + offset, [
+            number_cell(measure.number), (measure.name, "text"),
+            (era_name(shown_year) if shown_year else "", "center"),
+            (measure.texts.get("evaluation", ""), "text"), (measure.texts.get("next_steps", ""), "text"),
+        ])  # fmt: skip
     book.page(ws, (3, 3))

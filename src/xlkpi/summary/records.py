@@ -5,7 +5,7 @@ from __future__ import annotations
 from xlkpi.model import Kpi, Measure
 from xlkpi.problems import Severity, Status
 from xlkpi.style import FONT, fitted_width
-from xlkpi.summary.base import DATA_SHEET, LEDGER_SHEET, Book
+from xlkpi.summary.base import DATA_SHEET, LEDGER_SHEET, Book, number_cell, ratio_cell
 from xlkpi.summary.kpi_list import IDENTITY_WIDTHS, identity
 
 DATA_COLUMNS = ["No", "連携する視点", "政策分野", "施策名", "成果指標", "単位", "現状値", "目標値",
@@ -25,18 +25,18 @@ def write_data(book: Book) -> None:
     ws = book.sheet(DATA_SHEET, "", "", widths)
     row = 0
     for measure, kpi in book.rows:
+        fixed = [
+            *identity(measure, kpi),
+            (kpi.unit, "center"),
+            number_cell(kpi.baseline),
+            number_cell(kpi.target),
+        ]
+        source = [(measure.file, "text"), (measure.sheet, "text")]
         for year in data_years(measure, kpi):
             row += 1
-            identity(book, ws, row, measure, kpi)
-            book.text(ws, row, 5, kpi.unit, "center")
-            book.number(ws, row, 6, kpi.baseline)
-            book.number(ws, row, 7, kpi.target)
-            ws.write_number(row, 8, year, book.fmt["year"])
-            book.number(ws, row, 9, kpi.actuals.get(year))
-            book.ratio(ws, row, 10, kpi.ratios.get(year))
-            book.text(ws, row, 11, kpi.grades.get(year, ""), "center")
-            book.text(ws, row, 12, measure.file)
-            book.text(ws, row, 13, measure.sheet)
+            book.bulk(ws, row, [*fixed, (year, "year"), number_cell(kpi.actuals.get(year)),
+                                ratio_cell(kpi.ratios.get(year)), (kpi.grades.get(year, ""), "center"),
+                                *source])  # fmt: skip
     ws.add_table(0, 0, max(row, 1), len(DATA_COLUMNS) - 1, {
         "name": "KpiData", "style": "Table Style Light 9",
         "columns": [{"header": t, "header_format": book.fmt["header"]} for t in DATA_COLUMNS],
@@ -65,13 +65,10 @@ def write_ledger(book: Book) -> None:
     titles = ["番号", "ファイル", "シート", "状態", "施策名", "内容"]
     top = 3
     for offset, entry in enumerate(report.ledger, start=1):
-        row = top + offset
-        book.number(ws, row, 0, offset)
-        book.text(ws, row, 1, entry.file)
-        book.text(ws, row, 2, entry.sheet or "（ファイル）")
-        book.text(ws, row, 3, entry.status.value, "center")
-        book.text(ws, row, 4, entry.measure)
-        book.text(ws, row, 5, entry.note)
+        book.bulk(ws, top + offset, [
+            (offset, "int"), (entry.file, "text"), (entry.sheet or "（ファイル）", "text"),
+            (entry.status.value, "center"), (entry.measure, "text"), (entry.note, "text"),
+        ])  # fmt: skip
     last = top + max(len(report.ledger), 1)
     ws.add_table(top, 0, last, len(titles) - 1, {
         "name": "Ledger", "style": "Table Style Light 1",
@@ -93,8 +90,7 @@ def write_ledger(book: Book) -> None:
         for offset, item in enumerate(problems, start=1):
             kind = "エラー" if item.severity is Severity.ERROR else "警告"
             values = (kind, item.file, item.sheet, item.cell, item.code, item.message, item.hint)
-            for col, value in enumerate(values):
-                book.text(ws, row + 1 + offset, col, value)
+            book.bulk(ws, row + 1 + offset, [(value, "text") for value in values])
         ws.add_table(row + 1, 0, row + 1 + len(problems), len(heads) - 1, {
             "name": "Problems", "style": "Table Style Light 1",
             "columns": [{"header": t, "header_format": book.fmt["header"]} for t in heads],

@@ -1,0 +1,175 @@
+"""Benchmark: xlkpi merge against a bare python-calamine read and pandas.read_excel.
+
+Every figure is a whole process (start-up included), timed in the same run, so
+the ratios hold on a noisy machine. Peak RSS is the largest sum of the resident
+memory of the process and its children, sampled every 10 ms.
+
+    python benchmarks/bench_merge.py            # S and M corpora
+    python benchmarks/bench_merge.py L --runs 3 # the 25,000-sheet corpus
+    python benchmarks/bench_merge.py M --pandas # also time pandas.read_excel (slow)
+
+Corpora are generated once into benchmarks/.corpus/ with their intended grades;
+after timing, the summary's grades are compared with those.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+import python_calamine
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from corpus import SIZES, make_corpus  # noqa: E402
+
+CALAMINE = """
+import sys, pathlib, python_calamine
+for path in sorted(pathlib.Path(sys.argv[1]).glob("*.xlsx")):
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    for name in book.sheet_names:
+        book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+"""
+PANDAS = """
+import sys, pathlib, pandas
+for path in sorted(pathlib.Path(sys.argv[1]).glob("*.xlsx")):
+    pandas.read_excel(path, sheet_name=None, engine="openpyxl", header=None)
+"""
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return total
+
+
+def timed(command: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak tree RSS of one run of a command."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+
+    def sample() -> None:
+        nonlocal peak
+        while process.poll() is None:
+            peak = max(peak, tree_rss(process.pid))
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    code = process.wait()
+    seconds = time.perf_counter() - start
+    sampler.join()
+    if code not in (0, 1):
+        raise RuntimeError(f"{command[:3]} exited {code}")
+    return seconds, peak
+
+
+def corpus(size: str) -> tuple[Path, dict[str, list[str]], int]:
+    files, sheets = SIZES[size]
+    folder = HERE / ".corpus" / size
+    expected_path = HERE / ".corpus" / f"{size}.expected.json"
+    if not expected_path.exists():
+        start = time.perf_counter()
+        make_corpus(folder, files, sheets)
+        print(f"generated corpus {size}: {files} x {sheets} in {time.perf_counter() - start:.0f} s")
+    return folder, json.loads(expected_path.read_text(encoding="utf-8")), files * sheets
+
+
+def check_grades(summary: Path, expected: dict[str, list[str]]) -> tuple[int, int]:
+    """(KPIs whose FY2024 grade equals the generator's, KPIs expected)."""
+    book = python_calamine.CalamineWorkbook.from_path(str(summary))
+    rows = book.get_sheet_by_name("データ").to_python()
+    header = rows[0]
+    name, year, grade = header.index("施策名"), header.index("年度"), header.index("評価")
+    found: dict[str, list[str]] = {}
+    for row in rows[1:]:
+        if str(row[year]) in ("2024", "2024.0"):
+            found.setdefault(str(row[name]), []).append(str(row[grade]))
+    total = sum(len(v) for v in expected.values())
+    return sum(
+        1 for key, grades in expected.items() if found.get(key) == grades for _ in grades
+    ), total
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError, StopIteration):
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        cpu = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, python-calamine {version('python-calamine')}, "
+            f"XlsxWriter {version('xlsxwriter')}, xlkpi {version('xlkpi')}")  # fmt: skip
+
+
+def run_size(size: str, runs: int, with_pandas: bool) -> dict[str, object]:
+    folder, expected, sheets = corpus(size)
+    out = Path(tempfile.mkdtemp()) / "summary.xlsx"
+    commands = {
+        "xlkpi merge": [sys.executable, "-m", "xlkpi", "merge", str(folder), "-o", str(out)],
+        "bare calamine read": [sys.executable, "-c", CALAMINE, str(folder)],
+    }
+    if with_pandas:
+        commands["pandas.read_excel (openpyxl)"] = [sys.executable, "-c", PANDAS, str(folder)]
+    results: dict[str, tuple[float, int]] = {}
+    for label, command in commands.items():
+        repeat = 1 if label.startswith("pandas") else runs
+        samples = [timed(command) for _ in range(repeat)]
+        results[label] = (statistics.median(s for s, _ in samples), max(p for _, p in samples))
+    matched, total = check_grades(out, expected)
+    base = results["bare calamine read"][0]
+    print(f"\n{size} corpus: {sheets:,} form sheets, median of {runs} runs (pandas: 1 run)")
+    print(f"{'':30} {'seconds':>9} {'x calamine':>11} {'sheets/s':>10} {'peak RSS':>10}")
+    for label, (seconds, peak) in results.items():
+        print(
+            f"{label:30} {seconds:9.2f} {seconds / base:11.2f} {sheets / seconds:10,.0f} {peak / 2**20:8.0f} MB"
+        )
+    if with_pandas:
+        speedup = results["pandas.read_excel (openpyxl)"][0] / results["xlkpi merge"][0]
+        print(f"xlkpi merge is {speedup:.1f}x faster than pandas.read_excel")
+    print(f"grades equal to the generator's: {matched:,} / {total:,}")
+    return {"size": size, "sheets": sheets, "results": results, "grades": (matched, total)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sizes", nargs="*", default=["S", "M"], choices=list(SIZES))
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--pandas", action="store_true", help="also time pandas.read_excel (minutes on M)"
+    )
+    args = parser.parse_args()
+    print(machine())
+    measured = [run_size(size, args.runs, args.pandas) for size in args.sizes]
+    by_size = {m["size"]: m for m in measured}
+    if "M" in by_size and "L" in by_size:
+        m_time = by_size["M"]["results"]["xlkpi merge"][0]  # type: ignore[index]
+        l_time = by_size["L"]["results"]["xlkpi merge"][0]  # type: ignore[index]
+        print(f"\nL / M time for 5x the sheets: {l_time / m_time:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
