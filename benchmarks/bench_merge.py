@@ -154,6 +154,25 @@ def run_size(size: str, runs: int, with_pandas: bool) -> dict[str, object]:
     return {"size": size, "sheets": sheets, "results": results, "grades": (matched, total)}
 
 
+def startup(runs: int) -> None:
+    """Start-up: --version, --help, the import of the CLI, and the seed-size job on the samples."""
+    samples = HERE.parent / "samples" / "returns"
+    out = Path(tempfile.mkdtemp()) / "summary.xlsx"
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "import xlkpi.cli": [sys.executable, "-c", "import xlkpi.cli"],
+        "xlkpi --version": [sys.executable, "-m", "xlkpi", "--version"],
+        "xlkpi --help": [sys.executable, "-m", "xlkpi", "--help"],
+        "xlkpi merge samples/returns": [
+            sys.executable, "-m", "xlkpi", "merge", str(samples), "-o", str(out),
+        ],
+    }  # fmt: skip
+    print(f"\nstart-up, median of {runs} runs")
+    for label, command in commands.items():
+        seconds = statistics.median(timed(command)[0] for _ in range(runs))
+        print(f"{label:30} {seconds:9.3f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sizes", nargs="*", default=["S", "M"], choices=list(SIZES))
@@ -163,6 +182,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     print(machine())
+    startup(max(args.runs, 5))
     measured = [run_size(size, args.runs, args.pandas) for size in args.sizes]
     by_size = {m["size"]: m for m in measured}
     if "M" in by_size and "L" in by_size:

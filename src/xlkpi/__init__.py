@@ -1,8 +1,15 @@
 """xlkpi: merge departments' KPI forms into a graded summary workbook."""
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-try:
-    __version__ = version("xlkpi")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> Any:
+    """`__version__`, looked up only when asked for: importlib.metadata costs ~50 ms."""
+    if name != "__version__":
+        raise AttributeError(name)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("xlkpi")
+    except PackageNotFoundError:  # running from a source tree without installation
+        return "0+unknown"

@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from xlkpi import __version__
 from xlkpi.intake import Limits
+from xlkpi.progress import Progress
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OUTPUT = 0, 1, 2, 3
+TERMINAL_PROBLEMS = 40  # merge prints this many; the ledger sheet holds them all
 
 
 class UsageError(Exception):
@@ -36,13 +39,23 @@ class _Parser(argparse.ArgumentParser):
         self.out.write(message or "")
 
 
+class _Version(argparse.Action):
+    """Looks the version up only when asked (importlib.metadata is slow to import)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        import xlkpi
+
+        parser._print_message(f"xlkpi {xlkpi.__version__}\n")
+        parser.exit()
+
+
 def _parser(out: IO[str]) -> argparse.ArgumentParser:
     parser = _Parser(
         out=out,
         prog="xlkpi",
         description="成果指標（KPI）調書を集約し、達成状況を評価した集計ブックを作成します。",
     )
-    parser.add_argument("--version", action="version", version=f"xlkpi {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="版数を表示して終了する")
     commands = parser.add_subparsers(dest="command", required=True, metavar="コマンド")
     merge = commands.add_parser("merge", out=out, help="調書を集約して集計ブックを作成する")
     merge.add_argument(
@@ -73,6 +86,13 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
     check.add_argument("inputs", nargs="+", type=Path, metavar="調書")
     check.add_argument("--json", action="store_true", help="結果を JSON で出力する")
     for sub in (merge, check):
+        sub.add_argument(
+            "-j",
+            "--jobs",
+            type=int,
+            metavar="数",
+            help="同時に読み込むプロセスの数（既定: CPU のコア数）",
+        )
         sub.add_argument(
             "--max-unzipped-mb",
             type=int,
@@ -112,7 +132,7 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
         if args.command == "template":
             return _template(args, out)
         if args.command == "check":
-            return _check(args, out)
+            return _check(args, out, err)
         return _merge(args, out, err)
     except InputMissing as exc:
         err.write(f"入力が見つかりません: {exc}\n")
@@ -123,6 +143,9 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
     except OutputError as exc:
         err.write(f"{exc}\n")
         return EXIT_OUTPUT
+    except UsageError as exc:
+        err.write(f"{exc}\n")
+        return EXIT_USAGE
 
 
 def _template(args: argparse.Namespace, out: IO[str]) -> int:
@@ -138,20 +161,22 @@ def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from xlkpi.render import merge_summary, problem_lines
     from xlkpi.summary import write_summary
 
-    result = merge(args.inputs, year=args.year, output=args.output, previous=args.previous,
-                   limits=_limits(args))  # fmt: skip
-    for line in problem_lines(result.report):
+    with _progress(err) as progress:
+        result = merge(args.inputs, year=args.year, output=args.output, previous=args.previous,
+                       limits=_limits(args), jobs=_jobs(args), on_file=progress)  # fmt: skip
+    for line in problem_lines(result.report, limit=TERMINAL_PROBLEMS):
         err.write(line + "\n")
     write_summary(result, args.output)
     out.write(merge_summary(result, args.output))
     return EXIT_OK if result.report.ok else EXIT_INPUT
 
 
-def _check(args: argparse.Namespace, out: IO[str]) -> int:
+def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from xlkpi.merge import merge
     from xlkpi.render import check_json, check_summary, problem_lines
 
-    result = merge(args.inputs, limits=_limits(args))
+    with _progress(err) as progress:
+        result = merge(args.inputs, limits=_limits(args), jobs=_jobs(args), on_file=progress)
     if args.json:
         json.dump(check_json(result), out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -160,6 +185,24 @@ def _check(args: argparse.Namespace, out: IO[str]) -> int:
             out.write(line + "\n")
         out.write(check_summary(result))
     return EXIT_OK if not result.report.problems else EXIT_INPUT
+
+
+@contextmanager
+def _progress(err: IO[str]) -> Iterator[Progress]:
+    """Shown only when a person watches: stdout and stderr both terminals."""
+    progress = Progress(err, shown=sys.stdout.isatty() and err.isatty())
+    try:
+        yield progress
+    finally:
+        progress.close()
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    from xlkpi.merge import default_jobs
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs は 1 以上の数で指定してください。")
+    return args.jobs or default_jobs()
 
 
 def _limits(args: argparse.Namespace) -> Limits:

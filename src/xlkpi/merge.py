@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +135,51 @@ def read_file(
     return result
 
 
+def _read_guarded(
+    candidate: Candidate, limits: Limits | None = None, rule: Rule = DEFAULT_RULE
+) -> FileResult:
+    """read_file, turning even a library panic (pyo3's is a BaseException) into a record."""
+    try:
+        return read_file(candidate, limits, rule)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        result = FileResult(candidate.display)
+        result.ledger.append(LedgerEntry(candidate.display, "", Status.READ))
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        result.problems.append(problem("corrupt-file", file=candidate.display, detail=detail))
+        return result
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def read_all(
+    candidates: list[Candidate], limits: Limits | None, rule: Rule, jobs: int
+) -> Iterator[FileResult]:
+    """Each file read and graded, in the given order; in `jobs` worker processes when > 1.
+
+    Workers start by fork where the platform has it (no re-import). If a worker dies,
+    the files it had not finished are read again here.
+    """
+    if jobs <= 1 or len(candidates) < 4:
+        yield from (_read_guarded(c, limits, rule) for c in candidates)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    chunk = max(1, min(8, len(candidates) // (jobs * 8)))
+    done = 0
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            work = partial(_read_guarded, limits=limits, rule=rule)
+            for result in pool.map(work, candidates, chunksize=chunk):
+                done += 1
+                yield result
+    except BrokenProcessPool:
+        yield from (_read_guarded(c, limits, rule) for c in candidates[done:])
+
+
 def merge(
     inputs: list[Path],
     *,
@@ -138,18 +188,23 @@ def merge(
     rule: Rule = DEFAULT_RULE,
     output: Path | None = None,
     previous: Path | None = None,
+    jobs: int = 1,
+    on_file: Callable[[int, int], None] | None = None,
 ) -> MergeResult:
     """Read every return under `inputs`; `output` may not be one of them.
 
     `previous` is last year's summary, used where the forms hold no previous-year actual.
+    `jobs` worker processes read the files; `on_file(files, sheets)` is told of each file read.
     """
     if previous is not None and not previous.is_file():
         raise InputMissing(str(previous))
     candidates, skipped = discover(inputs, output)
     report = Report(ledger=list(skipped))
     measures: list[Measure] = []
-    results = (read_file(c, limits, rule) for c in candidates)
+    results = read_all(candidates, limits, rule, jobs)
     for candidate, result in zip(candidates, results, strict=True):
+        if on_file is not None:
+            on_file(len(candidates), len(result.ledger) - 1)
         if not result.ledger or (result.ledger[0].file, result.ledger[0].sheet) != (
             candidate.display,
             "",

@@ -9,12 +9,23 @@ from xlkpi.problems import Report
 from xlkpi.summary.base import year_title
 
 
-def problem_lines(report: Report, *, hints: bool = False) -> list[str]:
-    """One line per problem: ファイル!シート!セル: メッセージ (and the hint, for check)."""
-    return [
+def problem_lines(report: Report, *, hints: bool = False, limit: int | None = None) -> list[str]:
+    """One line per problem: ファイル!シート!セル: メッセージ (and the hint, for check).
+
+    With `limit`, errors come before warnings and the rest is counted, not printed.
+    """
+    problems = report.problems
+    if limit is not None:
+        problems = [*report.errors, *report.warnings]
+    lines = [
         f"{p.where}: {p.message}" + (f"（{p.hint}）" if hints and p.hint else "")
-        for p in report.problems
+        for p in problems[:limit]
     ]
+    if limit is not None and len(problems) > limit:
+        lines.append(
+            f"…ほか {len(problems) - limit} 件（すべて集計ブックの「受付」シートにあります）"
+        )
+    return lines
 
 
 def _counts_line(result: MergeResult) -> str:

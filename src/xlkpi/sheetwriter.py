@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
 
 from xlsxwriter.utility import xl_col_to_name, xl_range
@@ -24,6 +24,12 @@ Cell = tuple[str | int | float | Decimal | None, int | None]  # value, xf index 
 
 EXCEL_TEXT_LIMIT = 32_767
 _COLUMNS = [xl_col_to_name(col) for col in range(64)]
+
+
+class RowTemplate(NamedTuple):
+    xml: str  # cells, with "{0}" where the row number goes
+    end: int  # the column after the last cell
+    strings: int  # shared-string references it holds
 
 
 class WriteFailed(Exception):
@@ -54,18 +60,16 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
 
     def bulk_row(self, row: int, cells: Sequence[Cell], height: float | None = None) -> None:
         """A whole row, cells from column A as (value, xf index or None); no ordinary cell there."""
-        if row in self._bulk:
-            raise WriteFailed(f"{self.name}: row {row + 1} written twice")
-        number = str(row + 1)
-        parts = [
-            f'<row r="{number}" ht="{height:.16g}" customHeight="1">'
-            if height
-            else f'<row r="{number}">'
-        ]
+        self.put_row(row, [self.template(cells)], height)
+
+    def template(self, cells: Sequence[Cell], first_col: int = 0) -> RowTemplate:
+        """Cells serialized once, with the row number left open: rows that repeat them are cheap."""
+        parts: list[str] = []
         append = parts.append
         shared = self.str_table._get_shared_string_index
-        for col, (value, xf) in enumerate(cells):
-            ref = _COLUMNS[col] + number
+        strings = 0
+        for col, (value, xf) in enumerate(cells, start=first_col):
+            ref = _COLUMNS[col] + "{0}"
             style = "" if xf is None else f' s="{xf}"'
             kind = type(value)
             if kind is str:
@@ -74,24 +78,41 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
                     if style:
                         append(f'<c r="{ref}"{style}/>')
                 elif len(text) > EXCEL_TEXT_LIMIT:
-                    raise WriteFailed(f"{self.name}!{ref}: text longer than Excel allows")
+                    raise WriteFailed(f"{self.name}!{_COLUMNS[col]}: text longer than Excel allows")
                 elif text[:3] == "<r>" and text[-4:] == "</r>":  # see looks_rich()
+                    inline = escape(text).replace("{", "{{").replace("}", "}}")
                     append(f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">'
-                           f"{escape(text)}</t></is></c>")  # fmt: skip
+                           f"{inline}</t></is></c>")  # fmt: skip
                 else:
                     append(f'<c r="{ref}"{style} t="s"><v>{shared(text)}</v></c>')
+                    strings += 1
             elif value is None:
                 if style:
                     append(f'<c r="{ref}"{style}/>')
             else:
                 number_value = float(value)
                 if not math.isfinite(number_value):
-                    raise WriteFailed(f"{self.name}!{ref}: {value} is not a finite number")
+                    raise WriteFailed(
+                        f"{self.name}!{_COLUMNS[col]}: {value} is not a finite number"
+                    )
                 append(f'<c r="{ref}"{style}><v>{number_value:.16G}</v></c>')
-        append("</row>")
-        self._bulk[row] = "".join(parts)
+        self.str_table.count -= strings  # counted again each time the template is used
+        return RowTemplate("".join(parts), first_col + len(cells), strings)
+
+    def put_row(self, row: int, parts: Sequence[RowTemplate], height: float | None = None) -> None:
+        """A row made of templates, left to right."""
+        if row in self._bulk:
+            raise WriteFailed(f"{self.name}: row {row + 1} written twice")
+        number = str(row + 1)
+        start = (
+            f'<row r="{number}" ht="{height:.16g}" customHeight="1">'
+            if height
+            else f'<row r="{number}">'
+        )
+        self._bulk[row] = start + "".join(p.xml for p in parts).format(number) + "</row>"
+        self.str_table.count += sum(p.strings for p in parts)
         # XlsxWriter's used range, which its <dimension>, tables and filters rely on.
-        last_col = max(len(cells) - 1, 0)
+        last_col = max(max((p.end for p in parts), default=0) - 1, 0)
         self.dim_rowmin = row if self.dim_rowmin is None else min(self.dim_rowmin, row)
         self.dim_rowmax = row if self.dim_rowmax is None else max(self.dim_rowmax, row)
         self.dim_colmin = 0

@@ -11,7 +11,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from xlkpi.merge import MergeResult
 from xlkpi.model import Kpi, Measure
-from xlkpi.sheetwriter import BulkSheet, CheckedSheet
+from xlkpi.sheetwriter import BulkSheet, CheckedSheet, RowTemplate
 from xlkpi.style import A4, EXTRA_GRADE_FILLS, FONT, GRADE_FILLS, LABEL_FILL
 from xlkpi.tally import Counts
 from xlkpi.values import era_name, reiwa_label
@@ -90,6 +90,7 @@ class Book:
             "header": workbook.add_format({**cell, "bold": True, "bg_color": LABEL_FILL,
                                            "text_wrap": True, "valign": "vcenter", "align": "center"}),
             "text": workbook.add_format({**cell, "text_wrap": True}),
+            "cell": workbook.add_format(cell),  # text kept on one line: データ's rows
             "plain": workbook.add_format(base),
             "wrap": workbook.add_format({**base, "text_wrap": True}),
             "center": workbook.add_format({**cell, "align": "center"}),
@@ -145,6 +146,12 @@ class Book:
         height = LINE_HEIGHT * lines + 3 if lines > 1 else None
         xf = self._xf
         ws.bulk_row(row, [(value, xf[fmt]) for value, fmt in cells], height)
+
+    def template(self, ws: Any, cells: list[BulkCell], first_col: int = 0) -> RowTemplate:
+        """Cells to repeat on many rows, which are then not fitted to their text."""
+        xf = self._xf
+        template: RowTemplate = ws.template([(v, xf[f]) for v, f in cells], first_col)
+        return template
 
     def merged_text(
         self, ws: Any, row: int, cols: tuple[int, int], value: str, fmt: str = "text"

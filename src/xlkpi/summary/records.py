@@ -25,18 +25,22 @@ def write_data(book: Book) -> None:
     ws = book.sheet(DATA_SHEET, "", "", widths)
     row = 0
     for measure, kpi in book.rows:
+        # One row per year: what does not change with the year is serialized once.
         fixed = [
-            *identity(measure, kpi),
+            *((value, "cell" if fmt == "text" else fmt) for value, fmt in identity(measure, kpi)),
             (kpi.unit, "center"),
             number_cell(kpi.baseline),
             number_cell(kpi.target),
         ]
-        source = [(measure.file, "text"), (measure.sheet, "text")]
+        head = book.template(ws, fixed)
+        tail = book.template(ws, [(measure.file, "cell"), (measure.sheet, "cell")], 12)
         for year in data_years(measure, kpi):
             row += 1
-            book.bulk(ws, row, [*fixed, (year, "year"), number_cell(kpi.actuals.get(year)),
-                                ratio_cell(kpi.ratios.get(year)), (kpi.grades.get(year, ""), "center"),
-                                *source])  # fmt: skip
+            by_year = book.template(ws, [
+                (year, "year"), number_cell(kpi.actuals.get(year)), ratio_cell(kpi.ratios.get(year)),
+                (kpi.grades.get(year, ""), "center"),
+            ], len(fixed))  # fmt: skip
+            ws.put_row(row, [head, by_year, tail])
     ws.add_table(0, 0, max(row, 1), len(DATA_COLUMNS) - 1, {
         "name": "KpiData", "style": "Table Style Light 9",
         "columns": [{"header": t, "header_format": book.fmt["header"]} for t in DATA_COLUMNS],
