@@ -12,10 +12,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from xlkpi.intake import Limits
 from xlkpi.progress import Progress
+
+if TYPE_CHECKING:
+    from xlkpi.grading import Rule
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OUTPUT = 0, 1, 2, 3
 TERMINAL_PROBLEMS = 40  # merge prints this many; the ledger sheet holds them all
@@ -87,6 +90,12 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="結果を JSON で出力する")
     for sub in (merge, check):
         sub.add_argument(
+            "--config",
+            type=Path,
+            metavar="xlkpi.toml",
+            help="評価基準の設定ファイル（省略時は調書のフォルダの xlkpi.toml、なければ標準の基準）",
+        )
+        sub.add_argument(
             "-j",
             "--jobs",
             type=int,
@@ -127,6 +136,7 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
         return int(done.code or 0)
     from xlkpi.intake import InputMissing, OutputIsInput
     from xlkpi.output import OutputError
+    from xlkpi.settings import SettingsError
 
     try:
         if args.command == "template":
@@ -143,7 +153,7 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
     except OutputError as exc:
         err.write(f"{exc}\n")
         return EXIT_OUTPUT
-    except UsageError as exc:
+    except (UsageError, SettingsError) as exc:
         err.write(f"{exc}\n")
         return EXIT_USAGE
 
@@ -163,7 +173,8 @@ def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
     with _progress(err) as progress:
         result = merge(args.inputs, year=args.year, output=args.output, previous=args.previous,
-                       limits=_limits(args), jobs=_jobs(args), on_file=progress)  # fmt: skip
+                       limits=_limits(args), jobs=_jobs(args), on_file=progress,
+                       rule=_rule(args))  # fmt: skip
     for line in problem_lines(result.report, limit=TERMINAL_PROBLEMS):
         err.write(line + "\n")
     write_summary(result, args.output)
@@ -176,7 +187,9 @@ def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from xlkpi.render import check_json, check_summary, problem_lines
 
     with _progress(err) as progress:
-        result = merge(args.inputs, limits=_limits(args), jobs=_jobs(args), on_file=progress)
+        result = merge(
+            args.inputs, limits=_limits(args), jobs=_jobs(args), on_file=progress, rule=_rule(args)
+        )
     if args.json:
         json.dump(check_json(result), out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -195,6 +208,17 @@ def _progress(err: IO[str]) -> Iterator[Progress]:
         yield progress
     finally:
         progress.close()
+
+
+def _rule(args: argparse.Namespace) -> Rule:
+    from xlkpi.grading import DEFAULT_RULE
+    from xlkpi.intake import InputMissing
+    from xlkpi.settings import find_settings, load_rule
+
+    if args.config is not None and not args.config.is_file():
+        raise InputMissing(str(args.config))
+    path = args.config or find_settings(args.inputs)
+    return load_rule(path) if path is not None else DEFAULT_RULE
 
 
 def _jobs(args: argparse.Namespace) -> int:

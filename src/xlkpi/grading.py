@@ -1,18 +1,28 @@
-"""Grade each KPI for each year: 達成率 = 実績値 / 目標値, banded on the exact ratio.
+"""Grade each KPI for each year, by the rule in force (the seed's by default).
 
-Ratios are Fractions of the Decimals read from the form, so 58.4 / 58.1 is
-compared with 1 exactly, with no float drift and no rounding before banding.
+The seed's rule: 達成率 = 実績値 / 目標値, banded on the exact ratio (A ≥ 100 %,
+B ≥ 80 %, C ≥ 50 %, else D). Ratios are Fractions of the Decimals read from the
+form, so 58.4 / 58.1 is compared with 1 exactly, with no float drift.
+
+A settings file (see `settings`) may change the bands, use progress from the
+baseline, make some KPIs lower-is-better, round before banding, or grade a
+target of 0 by whether it was reached.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from xlkpi.model import Measure
+from xlkpi.model import Kpi, Measure
 from xlkpi.problems import Problem, problem
+from xlkpi.values import fold_label
 from xlkpi.workbook import parse_ref
+
+RATIO, PROGRESS = "ratio", "progress"  # methods
+HIGHER, LOWER = "higher", "lower"  # directions
+ERROR, REACHED = "error", "reached"  # what a zero denominator does
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +42,11 @@ class Rule:
     )
     floor: str = "D"
     good: int = 2  # the top bands counted together in "A及びB"
+    method: str = RATIO
+    rounding: int | None = None  # decimals of the percentage, rounded half-up before banding
+    zero_target: str = ERROR  # target 0 (ratio) or target = baseline (progress)
+    lower_is_better: frozenset[str] = frozenset()  # folded 成果指標 names
+    source: str = ""  # the settings file, for the description
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -47,6 +62,19 @@ class Rule:
                 return band.label
         return self.floor
 
+    def direction(self, kpi: Kpi) -> str:
+        """The form's 方向 first, then the settings; higher is better by default."""
+        if kpi.direction:
+            return kpi.direction
+        return LOWER if fold_label(kpi.name) in self.lower_is_better else HIGHER
+
+    def rounded(self, ratio: Fraction) -> Fraction:
+        if self.rounding is None:
+            return ratio
+        percent = Decimal(ratio.numerator) * 100 / Decimal(ratio.denominator)
+        step = Decimal(1).scaleb(-self.rounding)
+        return Fraction(percent.quantize(step, rounding=ROUND_HALF_UP)) / 100
+
     def describe(self) -> str:
         parts = []
         upper: Fraction | None = None
@@ -55,7 +83,26 @@ class Rule:
             parts.append(f"{band.label}: {low}以上" + (f"{_percent(upper)}未満" if upper else ""))
             upper = band.at_least
         parts.append(f"{self.floor}: {_percent(upper or Fraction(0))}未満")
-        return "達成率 = 実績値 ÷ 目標値（端数処理をせずに判定）。" + "、".join(parts)
+        if self.method == PROGRESS:
+            how = "達成率 = (実績値 − 現状値) ÷ (目標値 − 現状値)（現状値からの進捗）"
+        else:
+            how = "達成率 = 実績値 ÷ 目標値"
+            if self.lower_is_better:
+                how += "（低い方が良い指標は 目標値 ÷ 実績値）"
+        if self.rounding is None:
+            how += "（端数処理をせずに判定）"
+        else:
+            digits = "整数" if self.rounding == 0 else f"小数第{self.rounding}位"
+            how += f"（百分率の{digits}に四捨五入して判定）"
+        text = f"{how}。" + "、".join(parts)
+        if self.zero_target == REACHED:
+            zero = "目標値が 0" if self.method == RATIO else "目標値が現状値と同じ"
+            text += f"。{zero}の指標は、目標に達していれば {self.labels[0]}、達していなければ {self.floor}"
+        if self.lower_is_better:
+            text += f"。低い方が良い指標: {len(self.lower_is_better)} 件"
+        if self.source:
+            text += f"（設定ファイル {self.source}）"
+        return text
 
 
 DEFAULT_RULE = Rule()
@@ -71,28 +118,71 @@ def achievement(actual: Decimal, target: Decimal) -> Fraction:
 
 
 def grade_measure(measure: Measure, rule: Rule = DEFAULT_RULE) -> list[Problem]:
-    """Fill each KPI's ratios and grades; problems for targets that cannot grade."""
+    """Fill each KPI's ratios and grades; problems for KPIs that cannot be graded."""
     problems: list[Problem] = []
     for kpi in measure.kpis:
         kpi.ratios.clear()
         kpi.grades.clear()
-        if kpi.target is None:
-            continue  # the reader has reported the missing target
-        if kpi.target <= 0:
+        found = _grade_kpi(kpi, rule)
+        if found is not None:
+            code, params = found
             ref = kpi.cells.get("target", "")
             problems.append(
                 problem(
-                    "target-not-positive",
+                    code,
                     file=measure.file,
                     sheet=measure.sheet,
                     cell=ref if parse_ref(ref) else "",
                     kpi=kpi.name,
-                    value=kpi.target,
+                    **params,
                 )
             )
-            continue
-        for year, actual in kpi.actuals.items():
-            ratio = achievement(actual, kpi.target)
-            kpi.ratios[year] = ratio
-            kpi.grades[year] = rule.grade(ratio)
     return problems
+
+
+def _grade_kpi(kpi: Kpi, rule: Rule) -> tuple[str, dict[str, object]] | None:
+    """Grades every year with an actual, or says why none can be given."""
+    target = kpi.target
+    if target is None or not kpi.actuals:
+        return None  # the reader has reported a missing target; no actual, no grade
+    lower = rule.direction(kpi) == LOWER
+    if rule.method == PROGRESS:
+        base = kpi.baseline
+        if base is None:
+            return "progress-no-baseline", {}
+        span = Fraction(target) - Fraction(base)  # negative when less is better: still progress
+        if span == 0:
+            if rule.zero_target == REACHED:
+                _grade_reached(kpi, rule, lower)
+                return None
+            return "progress-no-span", {"value": target}
+        for year, actual in kpi.actuals.items():
+            _put(kpi, year, (Fraction(actual) - Fraction(base)) / span, rule)
+        return None
+    if target == 0 and rule.zero_target == REACHED:
+        _grade_reached(kpi, rule, lower)
+        return None
+    if target <= 0:
+        return "target-not-positive", {"value": target}
+    for year, actual in kpi.actuals.items():
+        if not lower:
+            _put(kpi, year, achievement(actual, target), rule)
+        elif actual > 0:
+            _put(kpi, year, Fraction(target) / Fraction(actual), rule)
+        else:  # nothing at all where less is better: the target is met
+            kpi.grades[year] = rule.labels[0]
+    return None
+
+
+def _put(kpi: Kpi, year: int, ratio: Fraction, rule: Rule) -> None:
+    shown = rule.rounded(ratio)
+    kpi.ratios[year] = shown
+    kpi.grades[year] = rule.grade(shown)
+
+
+def _grade_reached(kpi: Kpi, rule: Rule, lower: bool) -> None:
+    """No ratio can be computed: the best label if the target was reached, else the floor."""
+    assert kpi.target is not None
+    for year, actual in kpi.actuals.items():
+        reached = actual <= kpi.target if lower else actual >= kpi.target
+        kpi.grades[year] = rule.labels[0] if reached else rule.floor

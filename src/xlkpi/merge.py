@@ -214,6 +214,9 @@ def merge(
         report.extend(result.problems)
         measures.extend(result.measures)
     measures = _drop_duplicates(measures, report)
+    named = {fold_label(k.name) for m in measures for k in m.kpis}
+    for name in sorted(rule.lower_is_better - named):  # a typo in the settings is not silent
+        report.add(problem("settings-kpi-unknown", file=rule.source, kpi=name))
     measures.sort(key=lambda m: (m.number is None, m.number or 0, m.name))
     years = tuple(sorted({y for m in measures for y in m.years}))
     if year is None:

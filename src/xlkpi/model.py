@@ -14,6 +14,7 @@ class Kpi:
     baseline: Decimal | None = None
     target: Decimal | None = None
     actuals: dict[int, Decimal] = field(default_factory=dict)
+    direction: str = ""  # "higher" / "lower" from the form's 方向 column; "" = not stated
     # Where each value came from, for messages: "target" -> "F8", "actual:2024" -> "B18".
     cells: dict[str, str] = field(default_factory=dict)
     # Filled by grading: exact achievement ratio and grade per year with an actual.
@@ -40,7 +41,7 @@ class Measure:
     def content(self) -> tuple[object, ...]:
         """Everything a department wrote, without where it came from."""
         kpis = tuple(
-            (k.name, k.unit, k.baseline, k.target, tuple(sorted(k.actuals.items())))
+            (k.name, k.unit, k.baseline, k.target, k.direction, tuple(sorted(k.actuals.items())))
             for k in self.kpis
         )
         return (

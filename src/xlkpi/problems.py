@@ -152,6 +152,26 @@ CATALOG: dict[str, Spec] = {
         "「{kpi}」の目標値が {value} のため達成率を計算できません。",
         "目標値を確認してください。",
     ),
+    "direction-unknown": Spec(
+        E,
+        "方向「{found}」が分かりません。",
+        "「高い方が良い」または「低い方が良い」と記入してください。",
+    ),
+    "settings-kpi-unknown": Spec(
+        W,
+        "設定ファイルの [direction] にある「{kpi}」という成果指標は、調書にありません。",
+        "設定ファイルの成果指標の名前を、調書の記入どおりに直してください。",
+    ),
+    "progress-no-baseline": Spec(
+        E,
+        "「{kpi}」の現状値がないため、現状値からの進捗で評価できません。",
+        "現状値を記入してください。",
+    ),
+    "progress-no-span": Spec(
+        E,
+        "「{kpi}」の目標値 {value} が現状値と同じため、現状値からの進捗を計算できません。",
+        '目標値と現状値を確認するか、設定ファイルの zero_target を "reached" にしてください。',
+    ),
     "baseline-missing": Spec(W, "「{kpi}」の現状値がありません。", "現状値を記入してください。"),
     "unit-mismatch": Spec(
         E,

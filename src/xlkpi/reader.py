@@ -25,6 +25,7 @@ from xlkpi.values import (
     Quantity,
     YearMismatch,
     clean_text,
+    fold_label,
     is_blank,
     nfkc,
     parse_quantities,
@@ -384,6 +385,9 @@ class _FormReader:
             unit_col = header.get(form.UNIT.key)
             if unit_col is not None and (unit := self.text((row, unit_col))):
                 self.set_unit(kpi, unit, (row, unit_col))
+            direction_col = header.get(form.DIRECTION.key)
+            if direction_col is not None and (word := self.text((row, direction_col))):
+                self.set_direction(kpi, word, (row, direction_col))
             for key, col in value_cols.items():
                 self.take(kpi, key, values[key], (row, col))
                 kpi.cells.setdefault(key, cell_ref((row, col)))
@@ -547,6 +551,13 @@ class _FormReader:
             self.report("value-unknown-unit", pos, found=unit)
             return
         kpi.unit = unit
+
+    def set_direction(self, kpi: Kpi, word: str, pos: Pos) -> None:
+        direction = form.DIRECTION_WORDS.get(fold_label(word).lower())
+        if direction is None:
+            self.report("direction-unknown", pos, found=word)
+            return
+        kpi.direction = direction
 
     def check_unit(self, kpi: Kpi, quantity: Quantity, pos: Pos) -> None:
         if not quantity.unit:

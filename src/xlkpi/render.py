@@ -50,6 +50,8 @@ def _read_line(result: MergeResult) -> str:
 def merge_summary(result: MergeResult, output: Path) -> str:
     report = result.report
     lines = [_read_line(result), _counts_line(result)]
+    if result.rule.source:
+        lines.append(f"評価基準: 設定ファイル {result.rule.source} の基準で評価しました。")
     if result.comparison is not None:
         comparison = result.comparison
         weak = len({m.name for m, _ in result.continuing_weak()})
