@@ -9,9 +9,11 @@ import openpyxl
 import pytest
 
 from conftest import ROOT, SAMPLES
+from test_cli import run as run_cli
 from xlkpi import form
 from xlkpi.merge import merge
 from xlkpi.style import INPUT_FILL, LABEL_FILL
+from xlkpi.summary import write_summary
 from xlkpi.template import write_template
 from xlsxcontent import content
 
@@ -110,11 +112,16 @@ def test_template_validations(generated: Path) -> None:
     assert all(dv.prompt for dv in numeric)
 
 
-def fill_template(source: Path, target: Path) -> dict[str, object]:
-    """Fill every input of the generated template with openpyxl, as a department would."""
+def fill_template(
+    source: Path, target: Path, period: form.Period = form.DEFAULT_PERIOD
+) -> dict[str, object]:
+    """Fill every input of the generated template with openpyxl, as a department would.
+
+    Actuals go into the period's first two years.
+    """
     wb = openpyxl.load_workbook(source)
     ws = wb[form.FORM_SHEET]
-    layout = form.layout()
+    layout = form.layout(period)
 
     def put(row: int, col: int, value: object) -> None:
         ws.cell(row + 1, col + 1, value)
@@ -136,7 +143,8 @@ def fill_template(source: Path, target: Path) -> dict[str, object]:
         put(row, 5, target_value)
     for year, col in layout.year_columns.items():
         put(layout.budget_row, col, 1000 + year)
-    actuals = {2024: (110, 0.72, 4), 2025: (125, 0.81, 5)}
+    first, second = period.years[:2]
+    actuals = {first: (110, 0.72, 4), second: (125, 0.81, 5)}
     for year, values in actuals.items():
         col = layout.year_columns[year]
         for row, value in zip(layout.actual_rows, values, strict=True):
@@ -175,3 +183,45 @@ def test_filled_template_reads_back_every_field(generated: Path, tmp_path: Path)
         {2024: "B", 2025: "A"},  # 72/80 = 90 %, 81/80
         {2024: "B", 2025: "A"},  # 4/5 = 80 % exactly, 5/5
     ]
+
+
+def test_a_template_for_the_next_plan_period_merges(tmp_path: Path) -> None:
+    """The 4th vision (R9-R13, base R7): headers, 事業費 columns and the 目標値 label follow."""
+    code, _, err = run_cli("template", "-o", tmp_path / "第4次.xlsx", "--period", "2027-2031",
+                             "--base-year", "2025")  # fmt: skip
+    assert code == 0, err
+    period = form.Period(2027, 2031, 2025)
+    wb = openpyxl.load_workbook(tmp_path / "第4次.xlsx")
+    ws = wb[form.FORM_SHEET]
+    layout = form.layout(period)
+    headers = [ws.cell(layout.actuals_header_row + 1, c + 1).value for c in range(1, 6)]
+    assert headers == ["2027 (R9)", "2028 (R10)", "2029 (R11)", "2030 (R12)", "2031 (R13)"]
+    fiscal = [ws.cell(layout.fiscal_row + 1, c + 1).value for c in range(1, 6)]
+    assert fiscal == headers
+    kpi_header = layout.kpi_header_row + 1
+    assert ws.cell(kpi_header, 5).value == "現状値 (2025 (R7) 年度)"
+    assert ws.cell(kpi_header, 6).value == "目標値 (2031 (R13) 年度)"
+
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    fill_template(tmp_path / "第4次.xlsx", returns / "記入例.xlsx", period)
+    result = merge([returns])
+    assert result.report.problems == []
+    [measure] = result.measures
+    assert (measure.base_year, measure.target_year, measure.years) == (
+        2025, 2031, (2027, 2028, 2029, 2030, 2031),
+    )  # fmt: skip
+    assert measure.budgets == {y: Decimal(1000 + y) for y in range(2027, 2032)}
+    assert [k.grades for k in measure.kpis] == [
+        {2027: "B", 2028: "A"},  # 110/120 = 91.7 %, 125/120 = 104.2 %
+        {2027: "B", 2028: "A"},  # 72/80 = 90 %, 81/80 = 101.3 %
+        {2027: "B", 2028: "A"},  # 4/5 = 80 % exactly, 5/5
+    ]
+    assert result.year == 2028  # the latest year with an actual
+
+    write_summary(result, tmp_path / "集計.xlsx")
+    listing = openpyxl.load_workbook(tmp_path / "集計.xlsx")["達成状況一覧"]
+    header = [c.value for c in listing[4]]
+    assert header[5:10] == ["R9", "R10", "R11", "R12", "R13"]
+    # every year's grade is shown (multi-year history), the later years blank
+    assert [listing.cell(5, c).value for c in range(6, 11)] == ["B", "A", None, None, None]

@@ -120,6 +120,17 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
         "template", out=out, help="記入用の様式（テンプレート）を作成する"
     )
     template.add_argument("-o", "--output", type=Path, required=True, metavar="様式.xlsx")
+    template.add_argument(
+        "--period",
+        metavar="開始-終了",
+        help="計画期間（西暦。例: 2027-2031。既定: 2024-2028）",
+    )
+    template.add_argument(
+        "--base-year",
+        type=int,
+        metavar="年度",
+        help="現状値の年度（西暦。既定: 計画期間の初年度の 2 年前）",
+    )
     for sub in (parser, merge, check, template):
         sub._positionals.title = "引数"
         sub._optionals.title = "オプション"
@@ -159,10 +170,20 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
 
 
 def _template(args: argparse.Namespace, out: IO[str]) -> int:
+    from xlkpi.form import parse_period
     from xlkpi.template import write_template
+    from xlkpi.values import year_header
 
-    write_template(args.output)
-    out.write(f"様式を作成しました: {args.output}\n")
+    try:
+        period = parse_period(args.period, args.base_year)
+    except ValueError as exc:
+        raise UsageError(f"xlkpi template: {exc}") from exc
+    write_template(args.output, period)
+    first, last = period.years[0], period.years[-1]
+    out.write(
+        f"様式を作成しました: {args.output}（計画期間 {year_header(first)}〜{year_header(last)}、"
+        f"現状値 {year_header(period.base_year)}）\n"
+    )
     return EXIT_OK
 
 

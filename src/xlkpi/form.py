@@ -204,6 +204,29 @@ class Period:
 
 
 DEFAULT_PERIOD = Period()
+MAX_PLAN_YEARS = 10
+
+
+def parse_period(text: str | None, base_year: int | None) -> Period:
+    """ "2027-2031" (or 2027〜2031) and a base year; the base year defaults to two years before."""
+    if text is None:
+        first, last = DEFAULT_PERIOD.first_year, DEFAULT_PERIOD.last_year
+    else:
+        found = re.fullmatch(r"\s*(\d{4})\s*[-‐－~〜～]\s*(\d{4})\s*", text)
+        if not found:
+            raise ValueError(f"計画期間「{text}」は 2027-2031 のように西暦で指定してください。")
+        first, last = int(found.group(1)), int(found.group(2))
+    if not 1989 <= first <= last < first + MAX_PLAN_YEARS or last > 2200:
+        raise ValueError(
+            f"計画期間 {first}-{last} は使えません（1989 年以降、{MAX_PLAN_YEARS} 年以内）。"
+        )
+    base = first - 2 if base_year is None else base_year
+    if not first - MAX_PLAN_YEARS <= base <= first:
+        raise ValueError(
+            f"現状値の年度 {base} は計画期間の初年度 {first} 以前の近い年にしてください。"
+        )
+    return Period(first_year=first, last_year=last, base_year=base)
+
 
 Cell = tuple[int, int]  # zero-based (row, column)
 
