@@ -163,6 +163,7 @@ def test_each_sheet_prints_one_page_wide_on_a4_landscape(office_run: dict[str, P
         "受付台帳": ["番号", "ファイル", "シート", "状態", "内容"],
     }
     data_header = ["No", "連携する視点", "成果指標", "実績値", "達成率", "ファイル", "シート"]
+    measure_header = ["No", "施策名", "施策の展開", "取組内容", "ファイル", "シート"]
     current = None
     seen = []
     for number, text in enumerate(office.pdf_pages(pdf), start=1):
@@ -172,7 +173,11 @@ def test_each_sheet_prints_one_page_wide_on_a4_landscape(office_run: dict[str, P
             seen.append(title)
         elif current == "年度評価と次年度以降の取組" and "ファイル" in text and "評価" in text:
             current = "データ"
-        headers = data_header if current == "データ" else sheets[current or ""]
+        elif current == "データ" and "施策の展開" in text:
+            current = "施策データ"
+        headers = {"データ": data_header, "施策データ": measure_header}.get(
+            current or "", sheets.get(current or "", [])
+        )
         missing = [h for h in headers if h not in text]
         assert missing == [], f"page {number} ({current}) lacks {missing}"
     assert seen == list(sheets)

@@ -19,7 +19,16 @@ from xlkpi.style import FONT
 from xlkpi.summary import write_summary
 from xlkpi.template import write_forms
 
-SHEETS = ["概要", "達成状況一覧", "分野別集計", "継続C・D", "評価コメント", "データ", "受付"]
+SHEETS = [
+    "概要",
+    "達成状況一覧",
+    "分野別集計",
+    "継続C・D",
+    "評価コメント",
+    "データ",
+    "施策データ",
+    "受付",
+]
 
 
 @pytest.fixture(scope="module")
@@ -133,9 +142,9 @@ def test_data_sheet_is_a_table_with_one_row_per_kpi_and_year(summary: Path) -> N
     [table] = ws.tables.values()
     assert [c.name for c in table.tableColumns] == [
         "No", "連携する視点", "政策分野", "施策名", "成果指標", "単位", "現状値", "目標値",
-        "年度", "実績値", "達成率", "評価", "ファイル", "シート",
+        "年度", "実績値", "達成率", "評価", "ファイル", "シート", "方向",
     ]  # fmt: skip
-    assert table.ref == "A1:N171"  # 34 KPIs x 5 plan years
+    assert table.ref == "A1:O171"  # 34 KPIs x 5 plan years
     rows = rows_of(ws, 2)
     assert {row[8] for row in rows} == {2024, 2025, 2026, 2027, 2028}
     road = next(row for row in rows if row[0] == 27 and row[8] == 2024)

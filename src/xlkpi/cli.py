@@ -88,7 +88,28 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
     )
     check.add_argument("inputs", nargs="+", type=Path, metavar="調書")
     check.add_argument("--json", action="store_true", help="結果を JSON で出力する")
-    for sub in (merge, check):
+    forms = commands.add_parser(
+        "forms", out=out, help="次年度の調書を、今年度の調書または集計ブックから記入済みで作成する"
+    )
+    forms.add_argument(
+        "inputs",
+        nargs="+",
+        type=Path,
+        metavar="調書または集計",
+        help="今年度の調書（フォルダ）、または集計ブック",
+    )
+    forms.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="フォルダ",
+        help="次年度の調書を書き出すフォルダ",
+    )
+    forms.add_argument(
+        "--year", type=int, metavar="年度", help="今年度（西暦。省略時は実績値のある最新の年度）"
+    )
+    for sub in (merge, check, forms):
         sub.add_argument(
             "--config",
             type=Path,
@@ -154,6 +175,8 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
             return _template(args, out)
         if args.command == "check":
             return _check(args, out, err)
+        if args.command == "forms":
+            return _forms(args, out, err)
         return _merge(args, out, err)
     except InputMissing as exc:
         err.write(f"入力が見つかりません: {exc}\n")
@@ -201,6 +224,40 @@ def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     write_summary(result, args.output)
     out.write(merge_summary(result, args.output))
     return EXIT_OK if result.report.ok else EXIT_INPUT
+
+
+def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from xlkpi.merge import merge
+    from xlkpi.prefill import is_summary, measures_from_summary, write_next_year_forms
+    from xlkpi.render import forms_summary, problem_lines
+
+    folder: Path = args.output
+    sources = {p.resolve() if p.is_dir() else p.resolve().parent for p in args.inputs}
+    if folder.resolve() in sources:  # never write over the returns
+        raise UsageError(
+            f"出力先のフォルダ {folder} には今年度の調書があります。別のフォルダを指定してください。"
+        )
+    ok = True
+    if len(args.inputs) == 1 and is_summary(args.inputs[0]):
+        measures = measures_from_summary(args.inputs[0])
+        actual_years = [y for m in measures for k in m.kpis for y in k.actuals]
+        year = args.year or max(actual_years, default=None)
+    else:
+        with _progress(err) as progress:
+            result = merge(args.inputs, year=args.year, limits=_limits(args), jobs=_jobs(args),
+                           on_file=progress, rule=_rule(args))  # fmt: skip
+        for line in problem_lines(result.report, limit=TERMINAL_PROBLEMS):
+            err.write(line + "\n")
+        measures, year, ok = result.measures, result.year, result.report.ok
+    if year is None:
+        raise UsageError("実績値のある年度がありません。今年度を --year で指定してください。")
+    if not measures:
+        err.write("次年度の調書に書き写せる施策がありません。\n")
+        return EXIT_INPUT
+    folder.mkdir(parents=True, exist_ok=True)
+    written = write_next_year_forms(measures, year, folder)
+    out.write(forms_summary(measures, year, written, complete=ok))
+    return EXIT_OK if ok else EXIT_INPUT
 
 
 def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xlkpi.merge import MergeResult
+from xlkpi.model import Measure
 from xlkpi.problems import Report
 from xlkpi.summary.base import year_title
 
@@ -103,3 +104,32 @@ def check_json(result: MergeResult) -> dict[str, object]:
             for e in report.ledger
         ],
     }
+
+
+def forms_summary(
+    measures: list[Measure], year: int, written: list[Path], *, complete: bool
+) -> str:
+    """What `xlkpi forms` wrote, and what it could not."""
+    from xlkpi.prefill import output_names, period_of
+
+    names = output_names(measures)
+    lines = [
+        f"次年度（{year_title(year + 1)}）の調書を作成しました（実績値は {year_title(year)} まで記入済み）:"
+    ]
+    for source, path in zip(names, written, strict=True):
+        own = [m for m in measures if m.file == source]
+        years = period_of(own).years
+        note = (
+            ""
+            if year + 1 in years
+            else (
+                f"　※{year + 1}年度は計画期間（{years[0]}〜{years[-1]}年度）の外です。"
+                "新しい計画期間の様式は xlkpi template --period で作成してください"
+            )
+        )
+        lines.append(f"  {path}（施策 {len(own)} 件、もとの調書: {source}）{note}")
+    if not complete:
+        lines.append(
+            "読み込めなかったファイル・シートの施策は含まれていません（上のエラーを参照）。"
+        )
+    return "\n".join(lines) + "\n"

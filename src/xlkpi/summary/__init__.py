@@ -24,7 +24,7 @@ from xlkpi.summary.base import Book, year_title
 from xlkpi.summary.field_tallies import write_field_tallies
 from xlkpi.summary.kpi_list import write_comments, write_continuing, write_list
 from xlkpi.summary.overview import write_overview
-from xlkpi.summary.records import data_years, write_data, write_ledger
+from xlkpi.summary.records import data_years, write_data, write_ledger, write_measures
 
 __all__ = ["write_summary", "year_title"]
 
@@ -68,5 +68,6 @@ def _write(result: MergeResult, path: Path) -> None:
         write_continuing(book)
         write_comments(book)
         write_data(book)
+        write_measures(book)
         write_ledger(book)
         workbook.close()

@@ -22,6 +22,7 @@ FIELD_SHEET = "分野別集計"
 CONTINUING_SHEET = "継続C・D"
 COMMENTS_SHEET = "評価コメント"
 DATA_SHEET = "データ"
+MEASURE_SHEET = "施策データ"
 LEDGER_SHEET = "受付"
 UNGROUPED = "（未記入）"  # shown for a missing viewpoint or policy field
 

@@ -1,15 +1,34 @@
-"""データ (one row per measure x KPI x plan year, an Excel table) and 受付 (the ledger)."""
+"""データ (one row per measure x KPI x plan year), 施策データ (one row per measure, every
+field the form holds: what `xlkpi forms` pre-fills next year's forms from), 受付 (the ledger)."""
 
 from __future__ import annotations
 
+from xlkpi import form
 from xlkpi.model import Kpi, Measure
 from xlkpi.problems import Severity, Status
 from xlkpi.style import FONT, fitted_width
-from xlkpi.summary.base import DATA_SHEET, LEDGER_SHEET, Book, number_cell, ratio_cell
+from xlkpi.summary.base import (
+    DATA_SHEET,
+    LEDGER_SHEET,
+    MEASURE_SHEET,
+    Book,
+    number_cell,
+    ratio_cell,
+)
 from xlkpi.summary.kpi_list import IDENTITY_WIDTHS, identity
 
 DATA_COLUMNS = ["No", "連携する視点", "政策分野", "施策名", "成果指標", "単位", "現状値", "目標値",
-                "年度", "実績値", "達成率", "評価", "ファイル", "シート"]  # fmt: skip
+                "年度", "実績値", "達成率", "評価", "ファイル", "シート", "方向"]  # fmt: skip
+DIRECTION_SHOWN = {"higher": "高い方が良い", "lower": "低い方が良い"}
+
+
+def measure_columns(years: tuple[int, ...]) -> list[str]:
+    """施策データ's headers: identity, the form's texts, its years, 事業費 per plan year, source."""
+    return [
+        "No", "施策名", "連携する視点", "政策分野", *(f.label for f in form.TEXT_FIELDS),
+        "現状値の年度", "目標値の年度", "計画期間（初年度）", "計画期間（最終年度）",
+        *(f"事業費（千円） {year}" for year in years), "ファイル", "シート",
+    ]  # fmt: skip
 
 
 def data_years(measure: Measure, kpi: Kpi) -> tuple[int, ...]:
@@ -33,7 +52,8 @@ def write_data(book: Book) -> None:
             number_cell(kpi.target),
         ]
         head = book.template(ws, fixed)
-        tail = book.template(ws, [(measure.file, "cell"), (measure.sheet, "cell")], 12)
+        source = [(measure.file, "cell"), (measure.sheet, "cell")]
+        tail = book.template(ws, [*source, (DIRECTION_SHOWN.get(kpi.direction, ""), "cell")], 12)
         for year in data_years(measure, kpi):
             row += 1
             by_year = book.template(ws, [
@@ -44,6 +64,31 @@ def write_data(book: Book) -> None:
     ws.add_table(0, 0, max(row, 1), len(DATA_COLUMNS) - 1, {
         "name": "KpiData", "style": "Table Style Light 9",
         "columns": [{"header": t, "header_format": book.fmt["header"]} for t in DATA_COLUMNS],
+    })  # fmt: skip
+    book.page(ws, (0, 0))
+
+
+def write_measures(book: Book) -> None:
+    result = book.result
+    years = result.years
+    titles = measure_columns(years)
+    texts = form.TEXT_FIELDS
+    widths = [4.5, 24.0, 14.0, 12.0, *[20.0] * len(texts), 10.0, 10.0, 10.0, 10.0,
+              *[10.0] * len(years), 20.0, 12.0]  # fmt: skip
+    ws = book.sheet(MEASURE_SHEET, "", "", widths)
+    for row, measure in enumerate(result.measures, start=1):
+        first, last = (measure.years[0], measure.years[-1]) if measure.years else (None, None)
+        ws.put_row(row, [book.template(ws, [
+            number_cell(measure.number), (measure.name, "cell"), (measure.viewpoint, "cell"),
+            (measure.policy_field, "cell"), *((measure.texts.get(f.key, ""), "cell") for f in texts),
+            number_cell(measure.base_year), number_cell(measure.target_year),
+            number_cell(first), number_cell(last),
+            *(number_cell(measure.budgets.get(year)) for year in years),
+            (measure.file, "cell"), (measure.sheet, "cell"),
+        ])])  # fmt: skip
+    ws.add_table(0, 0, max(len(result.measures), 1), len(titles) - 1, {
+        "name": "Measures", "style": "Table Style Light 9",
+        "columns": [{"header": t, "header_format": book.fmt["header"]} for t in titles],
     })  # fmt: skip
     book.page(ws, (0, 0))
 

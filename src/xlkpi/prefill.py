@@ -1,0 +1,194 @@
+"""Next year's forms, pre-filled from this year's returns or from an xlkpi summary.
+
+Every fixed field and every actual up to the report year is copied; the next
+year's 実績値, 年度評価 and 次年度以降の取組 are left empty and highlighted. One
+workbook per original department file, in the template's layout and plan period.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path, PurePath
+
+from xlkpi import form
+from xlkpi.form import Period
+from xlkpi.model import Kpi, Measure
+from xlkpi.summary.base import DATA_SHEET, MEASURE_SHEET
+from xlkpi.summary.records import DIRECTION_SHOWN, measure_columns
+from xlkpi.template import write_forms
+from xlkpi.values import clean_text
+from xlkpi.workbook import Rejected, Workbook
+
+OPEN_TEXTS = (form.EVALUATION.key, form.NEXT_STEPS.key)  # rewritten every year
+
+
+class NotASummary(Exception):
+    """The file is not an xlkpi summary with 施策データ and データ sheets."""
+
+
+def is_summary(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        names = {s.name for s in Workbook(path.read_bytes()).sheets}
+    except (OSError, Rejected):
+        return False
+    return {MEASURE_SHEET, DATA_SHEET} <= names
+
+
+def next_year_measure(measure: Measure, year: int) -> Measure:
+    """A copy holding what next year's form starts from: fixed fields and actuals to `year`."""
+    texts = {k: v for k, v in measure.texts.items() if k not in OPEN_TEXTS}
+    kpis = [
+        Kpi(
+            name=k.name,
+            unit=k.unit,
+            baseline=k.baseline,
+            target=k.target,
+            direction=k.direction,
+            actuals={y: v for y, v in k.actuals.items() if y <= year},
+        )
+        for k in measure.kpis
+    ]
+    return dataclasses.replace(
+        measure, kpis=kpis, texts=texts, evaluation_year=year + 1, budgets=dict(measure.budgets)
+    )
+
+
+def period_of(measures: list[Measure]) -> Period:
+    """The plan period of one department's forms: every year they name, and their base year."""
+    years = {y for m in measures for y in m.years}
+    years |= {y for m in measures for k in m.kpis for y in k.actuals}
+    years |= {y for m in measures for y in m.budgets}
+    if not years:
+        return form.DEFAULT_PERIOD
+    bases = Counter(m.base_year for m in measures if m.base_year is not None)
+    first, last = min(years), max(years)
+    base = bases.most_common(1)[0][0] if bases else first - 2
+    return Period(first_year=first, last_year=last, base_year=base)
+
+
+def output_names(measures: list[Measure]) -> dict[str, str]:
+    """Original file (as shown in the ledger) -> the .xlsx name its pre-filled forms get."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for source in dict.fromkeys(m.file for m in measures):
+        stem = PurePath(source).stem or "調書"
+        name, copy = f"{stem}.xlsx", 1
+        while name.lower() in used:
+            copy += 1
+            name = f"{stem}_{copy}.xlsx"
+        used.add(name.lower())
+        names[source] = name
+    return names
+
+
+def write_next_year_forms(measures: list[Measure], year: int, folder: Path) -> list[Path]:
+    """One pre-filled workbook per original file; returns the paths written, in order."""
+    names = output_names(measures)
+    written = []
+    for source, name in names.items():
+        own = [next_year_measure(m, year) for m in measures if m.file == source]
+        period = period_of(own)
+        open_year = year + 1 if year + 1 in period.years else None
+        path = folder / name
+        write_forms(path, own, period, open_year=open_year)
+        written.append(path)
+    return written
+
+
+def measures_from_summary(path: Path) -> list[Measure]:
+    """The measures a summary's 施策データ and データ sheets hold, as the forms had them."""
+    try:
+        book = Workbook(path.read_bytes())
+        sheets = {s.name: s for s in book.sheets if s.part}
+        measure_rows = book.grid(sheets[MEASURE_SHEET]).rows
+        data_rows = book.grid(sheets[DATA_SHEET]).rows
+    except (OSError, Rejected, KeyError) as exc:
+        raise NotASummary(str(exc)) from exc
+    measures: dict[tuple[str, str, str], Measure] = {}
+    header = _header(measure_rows)
+    budget_years = {
+        int(title.rsplit(" ", 1)[1]): index
+        for title, index in header.items()
+        if title.startswith("事業費（千円） ")
+    }
+    expected = set(measure_columns(())) - {"事業費（千円）"}
+    if not expected <= set(header):
+        raise NotASummary(f"「{MEASURE_SHEET}」シートの見出しが違います")
+    for row in measure_rows[1:]:
+        cell = _reader(row, header)
+        if not cell("施策名"):
+            continue
+        first, last = _int(cell("計画期間（初年度）")), _int(cell("計画期間（最終年度）"))
+        measure = Measure(
+            name=cell("施策名"),
+            number=_int(cell("No")),
+            viewpoint=cell("連携する視点"),
+            policy_field=cell("政策分野"),
+            texts={f.key: cell(f.label) for f in form.TEXT_FIELDS if cell(f.label)},
+            budgets={
+                year: value
+                for year, index in budget_years.items()
+                if (value := _decimal(row[index] if index < len(row) else None)) is not None
+            },
+            years=tuple(range(first, last + 1)) if first and last else (),
+            base_year=_int(cell("現状値の年度")),
+            target_year=_int(cell("目標値の年度")),
+            file=cell("ファイル"),
+            sheet=cell("シート"),
+        )
+        measures[(measure.file, measure.sheet, measure.name)] = measure
+    data_header = _header(data_rows)
+    kpis: dict[tuple[str, str, str, str], Kpi] = {}
+    for row in data_rows[1:]:
+        cell = _reader(row, data_header)
+        owner = measures.get((cell("ファイル"), cell("シート"), cell("施策名")))
+        if owner is None:
+            continue
+        kpi_key = (owner.file, owner.sheet, owner.name, cell("成果指標"))
+        kpi = kpis.get(kpi_key)
+        if kpi is None:
+            direction = {v: k for k, v in DIRECTION_SHOWN.items()}.get(cell("方向"), "")
+            kpi = Kpi(
+                name=cell("成果指標"),
+                unit=cell("単位"),
+                baseline=_decimal(row[data_header["現状値"]]),
+                target=_decimal(row[data_header["目標値"]]),
+                direction=direction,
+            )
+            kpis[kpi_key] = kpi
+            owner.kpis.append(kpi)
+        year, actual = _int(cell("年度")), _decimal(row[data_header["実績値"]])
+        if year is not None and actual is not None:
+            kpi.actuals[year] = actual
+    return list(measures.values())
+
+
+def _header(rows: Sequence[Sequence[object]]) -> dict[str, int]:
+    return {clean_text(v): i for i, v in enumerate(rows[0])} if rows else {}
+
+
+def _reader(row: Sequence[object], header: dict[str, int]) -> Callable[[str], str]:
+    def cell(title: str) -> str:
+        index = header.get(title)
+        return clean_text(row[index]) if index is not None and index < len(row) else ""
+
+    return cell
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(Decimal(text)) if text else None
+    except InvalidOperation:
+        return None
+
+
+def _decimal(raw: object) -> Decimal | None:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    value = Decimal(repr(raw))
+    return value.to_integral_value() if value == value.to_integral_value() else value.normalize()

@@ -1,0 +1,145 @@
+"""xlkpi forms: next year's forms pre-filled from this year's returns or from a summary.
+
+The round trip is the contract: merging the pre-filled forms unchanged gives
+the same grades and tallies as the source, and every fixed field is identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import seedforms
+from conftest import SAMPLES
+from published import GRADES_2024
+from test_cli import run
+from xlkpi import form
+from xlkpi.merge import MergeResult, merge
+from xlkpi.model import Measure
+from xlkpi.prefill import OPEN_TEXTS
+from xlkpi.style import NEXT_YEAR_FILL
+
+FIXED_TEXTS = [f.key for f in form.TEXT_FIELDS if f.key not in OPEN_TEXTS]
+
+
+def fixed(measure: Measure) -> tuple[object, ...]:
+    """Every field next year's form carries over unchanged."""
+    return (
+        measure.number,
+        measure.viewpoint,
+        measure.policy_field,
+        {key: measure.texts.get(key, "") for key in FIXED_TEXTS},
+        measure.budgets,
+        measure.years,
+        measure.base_year,
+        measure.target_year,
+        [(k.name, k.unit, k.baseline, k.target, k.direction, k.actuals) for k in measure.kpis],
+    )
+
+
+def assert_same_merge(source: MergeResult, again: MergeResult) -> None:
+    assert [m.name for m in again.measures] == [m.name for m in source.measures]
+    for before, after in zip(source.measures, again.measures, strict=True):
+        assert fixed(after) == fixed(before), before.name
+        assert [k.grades for k in after.kpis] == [k.grades for k in before.kpis], before.name
+    assert again.year == source.year
+    assert again.tallies == source.tallies
+
+
+def forms_from(source: Path, folder: Path) -> str:
+    code, out, err = run("forms", source, "-o", folder, "-j", "1")
+    assert code == 0, err
+    return out
+
+
+def test_round_trip_from_the_returns(tmp_path: Path, samples_result: MergeResult) -> None:
+    out = forms_from(SAMPLES, tmp_path / "next")
+    assert out.startswith("次年度（2025年度（令和7年度））の調書を作成しました")
+    assert sorted(p.name for p in (tmp_path / "next").iterdir()) == sorted(
+        p.name for p in SAMPLES.glob("*.xlsx")
+    )  # one workbook per original department file
+    again = merge([tmp_path / "next"])
+    assert_same_merge(samples_result, again)
+    graded = {m.number: [k.grades[2024] for k in m.kpis] for m in again.measures}
+    assert graded == GRADES_2024  # and so still the seed's published grades
+
+
+def test_round_trip_from_a_summary(tmp_path: Path, samples_result: MergeResult) -> None:
+    code, _, _ = run("merge", SAMPLES, "-o", tmp_path / "集計.xlsx")
+    assert code == 0
+    forms_from(tmp_path / "集計.xlsx", tmp_path / "next")
+    assert_same_merge(samples_result, merge([tmp_path / "next"]))
+
+
+def test_round_trip_from_last_years_real_forms(tmp_path: Path) -> None:
+    """The seed's own irregular forms become clean template forms with the same content."""
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    seedforms.write_seed_returns(seed)
+    source = merge([seed])
+    forms_from(seed, tmp_path / "next")
+    again = merge([tmp_path / "next"])
+    assert_same_merge(source, again)
+    assert again.report.errors == []
+    # the layout warnings of the seed's forms are gone: the new forms are regular
+    irregular = [
+        p for p in again.report.problems if p.code in ("layout-irregular", "name-from-title")
+    ]
+    assert irregular == [] and len(source.report.warnings) > len(again.report.warnings)
+
+
+def test_next_years_cells_are_empty_and_highlighted(tmp_path: Path) -> None:
+    forms_from(SAMPLES, tmp_path / "next")
+    wb = openpyxl.load_workbook(tmp_path / "next" / "07_建設部.xlsx")
+    layout = form.layout()
+    ws = wb["施策27"]
+
+    def fill(row: int, col: int) -> str:
+        return str(ws.cell(row + 1, col + 1).fill.fgColor.rgb)[-6:]
+
+    col_2024, col_2025 = layout.year_columns[2024], layout.year_columns[2025]
+    row = layout.actual_rows[0]
+    assert ws.cell(row + 1, col_2024 + 1).value == pytest.approx(0.584)  # last year's actual kept
+    assert ws.cell(row + 1, col_2025 + 1).value is None
+    assert fill(row, col_2025) == NEXT_YEAR_FILL[1:] != fill(row, col_2024)
+    for key in OPEN_TEXTS:
+        (r, c), _ = layout.inputs[key]
+        assert ws.cell(r + 1, c + 1).value in (None, "") and fill(r, c) == NEXT_YEAR_FILL[1:]
+    (r, c) = layout.labels[form.EVALUATION.key]
+    assert ws.cell(r + 1, c + 1).value == "2025年度評価"
+    (r, c), _ = layout.inputs[form.CONTENT.key]
+    assert ws.cell(r + 1, c + 1).value  # a fixed text is pre-filled
+
+
+def test_forms_never_write_over_the_returns(tmp_path: Path) -> None:
+    returns = tmp_path / "returns"
+    shutil.copytree(SAMPLES, returns)
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in returns.iterdir()}
+    code, out, err = run("forms", returns, "-o", returns)
+    assert (code, out) == (2, "") and "別のフォルダを指定してください" in err
+    code, _, err = run("forms", returns / "01_保健福祉部.xlsx", "-o", returns)
+    assert code == 2
+    after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in returns.iterdir()}
+    assert after == before
+
+
+def test_a_broken_return_is_reported_and_the_rest_still_written(tmp_path: Path) -> None:
+    returns = tmp_path / "returns"
+    shutil.copytree(SAMPLES, returns)
+    (returns / "壊れた調書.xlsx").write_bytes(b"PK\x03\x04 truncated")
+    code, out, err = run("forms", returns, "-o", tmp_path / "next")
+    assert code == 1
+    assert "壊れた調書.xlsx: " in err
+    assert "読み込めなかったファイル・シートの施策は含まれていません" in out
+    assert len(list((tmp_path / "next").glob("*.xlsx"))) == 8
+
+
+def test_the_last_plan_year_is_said_to_need_a_new_period(tmp_path: Path) -> None:
+    # R10 (2028) is the plan's last year: the next year is outside the period
+    code, out, err = run("forms", SAMPLES, "-o", tmp_path / "next", "--year", "2028")
+    assert code == 0, err
+    assert "2029年度は計画期間（2024〜2028年度）の外です" in out
