@@ -274,3 +274,31 @@ def test_text_that_looks_like_a_formula_or_link_stays_literal_text(tmp_path: Pat
         assert not [f for f in formulas if b"HYPERLINK" in f or b"SUM(1)" in f or b"1+1" in f]
         rels = b"".join(zf.read(n) for n in zf.namelist() if n.endswith(".rels"))
         assert b"hyperlink" not in rels.lower() and b"External" not in rels
+
+
+def test_renamed_kpis_and_measures_are_matched_by_the_documented_rule(tmp_path: Path) -> None:
+    """previous.py's rule: exact, then one-to-one leftovers in a measure, then by KPI name."""
+    previous = merge([builders.previous_year_forms(tmp_path / "r5", {1, 2, 23})])
+    by_number = {m.number: m for m in previous.measures}
+    old_kpi = by_number[1].kpis[0].name
+    by_number[1].kpis[0].name = "旧い指標名"  # rule 2: the only leftover of its measure
+    old_measure = by_number[2].name
+    by_number[2].name = "旧い施策名"  # rule 3: its KPI name is unique among the leftovers
+    for index, k in enumerate(by_number[23].kpis):  # two renamed in one measure: ambiguous
+        k.name = f"旧い指標{index}"
+    write_summary(previous, tmp_path / "r5.xlsx")
+    result = merge([SAMPLES], previous=tmp_path / "r5.xlsx")
+    found = {(m.number, k.name): k.grades.get(2023) for m in result.measures for k in m.kpis}
+    assert found[(1, old_kpi)] == "C" and found[(2, by_number[2].kpis[0].name)] == "C"
+    assert [(p.code, p.sheet) for p in result.report.problems if "renamed" in p.code] == [
+        ("previous-kpi-renamed", "施策1"),
+        ("previous-measure-renamed", "施策2"),
+    ]
+    renamed = next(p for p in result.report.problems if p.code == "previous-measure-renamed")
+    assert "旧い施策名" in renamed.message and old_measure in renamed.message
+    assert result.comparison is not None
+    unmatched = [(m.number, k.name) for m, k in result.comparison.unmatched]
+    assert unmatched == [(23, k.name) for k in result.measures[22].kpis] + [
+        (33, "職員研修の参加者数")
+    ]
+    assert [o[1] for o in result.comparison.orphans] == ["旧い指標0", "旧い指標1", "光回線の整備率"]

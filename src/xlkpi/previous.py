@@ -1,8 +1,17 @@
 """The previous year's grades, for the comparison on 概要, 分野別集計 and 継続C・D.
 
 They come from the forms' own year columns when those hold the previous year;
-otherwise from last year's xlkpi summary (--previous), matched by 施策名 and
-成果指標. What cannot be matched either way is reported, never dropped.
+otherwise from last year's xlkpi summary (--previous). The matching rule, in order:
+
+1. the same 施策名 and the same 成果指標 (after label folding); 施策番号 is not
+   used, so a renumbered measure still matches;
+2. a renamed KPI: the same 施策名, and exactly one KPI of that measure left
+   unmatched on each side (warning previous-kpi-renamed, naming both names);
+3. a renamed measure: the same 成果指標, held by exactly one unmatched KPI on each
+   side (warning previous-measure-renamed, naming both names).
+
+What is still unmatched is reported on both sides (previous-unmatched,
+previous-orphan) and listed on 概要; nothing is merged or dropped silently.
 """
 
 from __future__ import annotations
@@ -78,26 +87,44 @@ def compare(
     if problems:
         return (Comparison(prev, "調書") if from_forms else None), problems
     comparison = Comparison(prev, previous.name if not from_forms else f"調書・{previous.name}")
+    waiting: list[tuple[Measure, Kpi]] = []
     used: set[Key] = set()
-    for measure, kpi in kpis:
+    for measure, kpi in kpis:  # rule 1
+        item_key = key(measure.name, kpi.name)
         if prev in kpi.grades:
-            used.add(key(measure.name, kpi.name))
-            continue
-        found = grades.get(key(measure.name, kpi.name))
-        if found is None:
-            comparison.unmatched.append((measure, kpi))
-            problems.append(
-                problem(
-                    "previous-unmatched",
-                    file=measure.file,
-                    sheet=measure.sheet,
-                    name=measure.name,
-                    kpi=kpi.name,
-                )
+            used.add(item_key)
+        elif item_key in grades:
+            kpi.grades[prev] = grades[item_key][2]
+            used.add(item_key)
+        else:
+            waiting.append((measure, kpi))
+    for pair, old, code in _renamed(waiting, {k: v for k, v in grades.items() if k not in used}):
+        measure, kpi = pair
+        kpi.grades[prev] = grades[old][2]
+        used.add(old)
+        waiting.remove(pair)
+        problems.append(
+            problem(
+                code,
+                file=measure.file,
+                sheet=measure.sheet,
+                name=measure.name,
+                kpi=kpi.name,
+                old_name=grades[old][0],
+                old_kpi=grades[old][1],
             )
-            continue
-        kpi.grades[prev] = found[2]
-        used.add(key(measure.name, kpi.name))
+        )
+    for measure, kpi in waiting:
+        comparison.unmatched.append((measure, kpi))
+        problems.append(
+            problem(
+                "previous-unmatched",
+                file=measure.file,
+                sheet=measure.sheet,
+                name=measure.name,
+                kpi=kpi.name,
+            )
+        )
     for item_key, (name, kpi_name, grade) in grades.items():
         if item_key not in used:
             comparison.orphans.append((name, kpi_name, grade))
@@ -112,3 +139,27 @@ def compare(
                 )
             )
     return comparison, problems
+
+
+def _renamed(
+    waiting: list[tuple[Measure, Kpi]], left: dict[Key, tuple[str, str, str]]
+) -> list[tuple[tuple[Measure, Kpi], Key, str]]:
+    """Rules 2 and 3: one-to-one leftovers under the same measure, or with the same KPI name."""
+    found: list[tuple[tuple[Measure, Kpi], Key, str]] = []
+    taken: set[Key] = set()
+    for side, code in ((0, "previous-kpi-renamed"), (1, "previous-measure-renamed")):
+        mine: dict[str, list[tuple[Measure, Kpi]]] = {}
+        for pair in waiting:
+            if any(pair is f[0] for f in found):
+                continue
+            mine.setdefault(key(pair[0].name, pair[1].name)[side], []).append(pair)
+        theirs: dict[str, list[Key]] = {}
+        for old in left:
+            if old not in taken:
+                theirs.setdefault(old[side], []).append(old)
+        for shared, pairs in mine.items():
+            olds = theirs.get(shared, [])
+            if len(pairs) == 1 and len(olds) == 1:
+                found.append((pairs[0], olds[0], code))
+                taken.add(olds[0])
+    return found
