@@ -11,10 +11,11 @@
 
 from __future__ import annotations
 
-import math
+import tempfile
+from array import array
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 from xml.sax.saxutils import escape
 
 from xlsxwriter.utility import xl_col_to_name, xl_range
@@ -56,7 +57,12 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
 
     def __init__(self) -> None:
         super().__init__()
-        self._bulk: dict[int, str] = {}
+        # Bulk rows go to a temporary file in row order, not into memory: a national
+        # summary has hundreds of thousands of them.
+        self._spool: IO[str] | None = None
+        self._bulk_rows: array[int] = array("q")
+        self._bulk_sizes: array[int] = array("q")
+        self._cell_open: dict[tuple[int, int | None], str] = {}
 
     def bulk_row(self, row: int, cells: Sequence[Cell], height: float | None = None) -> None:
         """A whole row, cells from column A as (value, xf index or None); no ordinary cell there."""
@@ -67,56 +73,68 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
         parts: list[str] = []
         append = parts.append
         shared = self.str_table._get_shared_string_index
+        opening = self._cell_open
         strings = 0
         for col, (value, xf) in enumerate(cells, start=first_col):
-            ref = _COLUMNS[col] + "{0}"
-            style = "" if xf is None else f' s="{xf}"'
+            head = opening.get((col, xf))
+            if head is None:  # '<c r="D{0}" s="7"', made once per column and format
+                style = "" if xf is None else f' s="{xf}"'
+                head = opening[(col, xf)] = f'<c r="{_COLUMNS[col]}{{0}}"{style}'
             kind = type(value)
             if kind is str:
                 text: str = value  # type: ignore[assignment]
                 if not text:
-                    if style:
-                        append(f'<c r="{ref}"{style}/>')
+                    if xf is not None:
+                        append(head + "/>")
                 elif len(text) > EXCEL_TEXT_LIMIT:
                     raise WriteFailed(f"{self.name}!{_COLUMNS[col]}: text longer than Excel allows")
                 elif text[:3] == "<r>" and text[-4:] == "</r>":  # see looks_rich()
                     inline = escape(text).replace("{", "{{").replace("}", "}}")
-                    append(f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">'
-                           f"{inline}</t></is></c>")  # fmt: skip
+                    append(
+                        f'{head} t="inlineStr"><is><t xml:space="preserve">{inline}</t></is></c>'
+                    )
                 else:
-                    append(f'<c r="{ref}"{style} t="s"><v>{shared(text)}</v></c>')
+                    append(f'{head} t="s"><v>{shared(text)}</v></c>')
                     strings += 1
             elif value is None:
-                if style:
-                    append(f'<c r="{ref}"{style}/>')
+                if xf is not None:
+                    append(head + "/>")
             else:
-                number_value = float(value)
-                if not math.isfinite(number_value):
+                number = float(value)
+                if number - number != 0:  # inf or nan
                     raise WriteFailed(
                         f"{self.name}!{_COLUMNS[col]}: {value} is not a finite number"
                     )
-                append(f'<c r="{ref}"{style}><v>{number_value:.16G}</v></c>')
+                append(f"{head}><v>{number!r}</v></c>")
         self.str_table.count -= strings  # counted again each time the template is used
         return RowTemplate("".join(parts), first_col + len(cells), strings)
 
     def put_row(self, row: int, parts: Sequence[RowTemplate], height: float | None = None) -> None:
-        """A row made of templates, left to right."""
-        if row in self._bulk:
-            raise WriteFailed(f"{self.name}: row {row + 1} written twice")
+        """A row made of templates, left to right; rows come in increasing order."""
+        if self._bulk_rows and row <= self._bulk_rows[-1]:
+            raise WriteFailed(f"{self.name}: row {row + 1} written out of order")
         number = str(row + 1)
         start = (
             f'<row r="{number}" ht="{height:.16g}" customHeight="1">'
             if height
             else f'<row r="{number}">'
         )
-        self._bulk[row] = start + "".join(p.xml for p in parts).format(number) + "</row>"
-        self.str_table.count += sum(p.strings for p in parts)
+        xml = start + "".join([p.xml for p in parts]).format(number) + "</row>"
+        if self._spool is None:
+            self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
+        self._spool.write(xml)
+        self._bulk_rows.append(row)
+        self._bulk_sizes.append(len(xml))
+        self.str_table.count += sum([p.strings for p in parts])
         # XlsxWriter's used range, which its <dimension>, tables and filters rely on.
-        last_col = max(max((p.end for p in parts), default=0) - 1, 0)
-        self.dim_rowmin = row if self.dim_rowmin is None else min(self.dim_rowmin, row)
-        self.dim_rowmax = row if self.dim_rowmax is None else max(self.dim_rowmax, row)
+        last_col = max(max([p.end for p in parts], default=0) - 1, 0)
+        if self.dim_rowmin is None or row < self.dim_rowmin:
+            self.dim_rowmin = row
+        if self.dim_rowmax is None or row > self.dim_rowmax:
+            self.dim_rowmax = row
         self.dim_colmin = 0
-        self.dim_colmax = last_col if self.dim_colmax is None else max(self.dim_colmax, last_col)
+        if self.dim_colmax is None or last_col > self.dim_colmax:
+            self.dim_colmax = last_col
 
     def add_table(self, first_row: int, first_col: int, last_row: int, last_col: int,
                   options: dict[str, Any] | None = None) -> int:  # fmt: skip
@@ -143,24 +161,28 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
 
     def _write_rows(self) -> None:
         """XlsxWriter's own loop for the ordinary rows between bulk rows, in row order."""
-        if not self._bulk:
+        if self._spool is None:
             super()._write_rows()
             return
         low, high = self.dim_rowmin, self.dim_rowmax
         assert low is not None and high is not None  # bulk rows set them
+        spool = self._spool
+        spool.seek(0)
         start = low
-        for row in sorted(self._bulk):
+        for row, size in zip(self._bulk_rows, self._bulk_sizes, strict=True):
             if self.table.get(row):
                 raise WriteFailed(f"{self.name}: row {row + 1} has both bulk and ordinary cells")
             if start <= row - 1:
                 self.dim_rowmin, self.dim_rowmax = start, row - 1
                 super()._write_rows()
-            self.fh.write(self._bulk[row])
+            self.fh.write(spool.read(size))
             start = row + 1
         if start <= high:
             self.dim_rowmin, self.dim_rowmax = start, high
             super()._write_rows()
         self.dim_rowmin, self.dim_rowmax = low, high
+        spool.close()
+        self._spool = None
 
 
 class CheckedSheet:
@@ -168,6 +190,10 @@ class CheckedSheet:
 
     def __init__(self, worksheet: Any) -> None:
         self._worksheet = worksheet
+        if isinstance(worksheet, BulkSheet):  # they raise rather than return codes: no wrapper
+            self.template = worksheet.template
+            self.put_row = worksheet.put_row
+            self.bulk_row = worksheet.bulk_row
 
     def write_string(self, row: int, col: int, text: str, fmt: Any = None) -> int:
         if looks_rich(text):  # plain runs (XlsxWriter needs three): it escapes them

@@ -1,0 +1,63 @@
+"""BulkSheet: whole rows serialized by xlkpi, read back by openpyxl exactly as XlsxWriter's own."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+
+from xlkpi.sheetwriter import BulkSheet, CheckedSheet, WriteFailed
+from xlkpi.style import WORKBOOK_OPTIONS
+
+
+def test_bulk_rows_mix_with_ordinary_rows_and_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "bulk.xlsx"
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    pct = wb.add_format({"num_format": "0.0%"})
+    ws = CheckedSheet(wb.add_worksheet("s", worksheet_class=BulkSheet))
+    ws.write_string(0, 0, "見出し")
+    xf = pct._get_xf_index()
+    head = ws.template([("施策", None), (Decimal("58.4"), None)])
+    for row in (1, 2, 5):
+        ws.put_row(row, [head, ws.template([(row / 10, xf), ("", None), (None, xf)], 2)])
+    ws.write_string(3, 1, "間の行")
+    ws.bulk_row(6, [("<r><t>x</t></r>", None), ("{0}", None)], height=30)
+    ws.add_table(8, 0, 10, 1, {"columns": [{"header": "a"}, {"header": "b"}]})
+    wb.close()
+    sheet = openpyxl.load_workbook(path)["s"]
+    values = [[c.value for c in row] for row in sheet.iter_rows(max_row=7, max_col=4)]
+    assert values == [
+        ["見出し", None, None, None],
+        ["施策", 58.4, 0.1, None],
+        ["施策", 58.4, 0.2, None],
+        [None, "間の行", None, None],
+        [None, None, None, None],
+        ["施策", 58.4, 0.5, None],
+        ["<r><t>x</t></r>", "{0}", None, None],
+    ]
+    assert sheet["C2"].number_format == "0.0%" and sheet["E2"].number_format == "0.0%"
+    assert sheet.row_dimensions[7].height == 30
+    assert sheet.tables["Table1"].ref == "A9:B11"
+    with zipfile.ZipFile(path) as zf:  # the shared-string count matches the references
+        sheet_xml = zf.read("xl/worksheets/sheet1.xml").decode()
+        table_xml = zf.read("xl/sharedStrings.xml").decode()
+    count = re.search(r'<sst [^>]*count="(\d+)"', table_xml)
+    assert count and int(count.group(1)) == sheet_xml.count('t="s"')
+
+
+def test_rows_out_of_order_and_bad_numbers_are_refused(tmp_path: Path) -> None:
+    wb = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"), WORKBOOK_OPTIONS)
+    ws = wb.add_worksheet("s", worksheet_class=BulkSheet)
+    ws.bulk_row(3, [("a", None)])
+    with pytest.raises(WriteFailed, match="out of order"):
+        ws.bulk_row(2, [("b", None)])
+    with pytest.raises(WriteFailed, match="not a finite number"):
+        ws.bulk_row(4, [(float("inf"), None)])
+    with pytest.raises(WriteFailed, match="longer than Excel allows"):
+        ws.bulk_row(5, [("x" * 32_768, None)])
+    wb.close()
