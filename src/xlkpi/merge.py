@@ -292,8 +292,10 @@ def _missing_actuals(measures: Iterable[Measure], year: int) -> list[Problem]:
 def _settle_ledger(report: Report) -> None:
     """Statuses from the problems; every file and sheet must appear exactly once."""
     worst: dict[tuple[str, str], Status] = {}
+    messages: dict[tuple[str, str], list[str]] = {}
     for item in report.problems:
         status = Status.ERROR if item.severity is Severity.ERROR else Status.WARNING
+        messages.setdefault((item.file, item.sheet), []).append(item.message)
         for key in ((item.file, item.sheet), (item.file, "")):
             if worst.get(key) is not Status.ERROR:
                 worst[key] = status
@@ -307,7 +309,7 @@ def _settle_ledger(report: Report) -> None:
             entry.status = worst.get(key, entry.status)
         if entry.status in (Status.ERROR, Status.WARNING) and not entry.note:
             kind = "エラー" if entry.status is Status.ERROR else "警告"
-            own = [p.message for p in report.problems if (p.file, p.sheet) == key]
+            own = messages.get(key, [])
             entry.note = (
                 own[0] if len(own) == 1 else f"{kind}があります（受付の問題の一覧を参照）。"
             )

@@ -71,6 +71,14 @@ def period_of(measures: list[Measure]) -> Period:
     return Period(first_year=first, last_year=last, base_year=base)
 
 
+def by_source(measures: list[Measure]) -> dict[str, list[Measure]]:
+    """Measures grouped by the file they came from, in order."""
+    grouped: dict[str, list[Measure]] = {}
+    for measure in measures:
+        grouped.setdefault(measure.file, []).append(measure)
+    return grouped
+
+
 def output_names(measures: list[Measure]) -> dict[str, str]:
     """Original file (as shown in the ledger) -> the .xlsx name its pre-filled forms get."""
     names: dict[str, str] = {}
@@ -89,9 +97,10 @@ def output_names(measures: list[Measure]) -> dict[str, str]:
 def write_next_year_forms(measures: list[Measure], year: int, folder: Path) -> list[Path]:
     """One pre-filled workbook per original file; returns the paths written, in order."""
     names = output_names(measures)
+    by_file = by_source(measures)
     written = []
     for source, name in names.items():
-        own = [next_year_measure(m, year) for m in measures if m.file == source]
+        own = [next_year_measure(m, year) for m in by_file[source]]
         period = period_of(own)
         open_year = year + 1 if year + 1 in period.years else None
         path = folder / name

@@ -98,11 +98,12 @@ def compare(
             used.add(item_key)
         else:
             waiting.append((measure, kpi))
+    matched: set[int] = set()
     for pair, old, code in _renamed(waiting, {k: v for k, v in grades.items() if k not in used}):
         measure, kpi = pair
         kpi.grades[prev] = grades[old][2]
         used.add(old)
-        waiting.remove(pair)
+        matched.add(id(pair))
         problems.append(
             problem(
                 code,
@@ -114,7 +115,7 @@ def compare(
                 old_kpi=grades[old][1],
             )
         )
-    for measure, kpi in waiting:
+    for measure, kpi in (pair for pair in waiting if id(pair) not in matched):
         comparison.unmatched.append((measure, kpi))
         problems.append(
             problem(
@@ -147,10 +148,11 @@ def _renamed(
     """Rules 2 and 3: one-to-one leftovers under the same measure, or with the same KPI name."""
     found: list[tuple[tuple[Measure, Kpi], Key, str]] = []
     taken: set[Key] = set()
+    done: set[int] = set()
     for side, code in ((0, "previous-kpi-renamed"), (1, "previous-measure-renamed")):
         mine: dict[str, list[tuple[Measure, Kpi]]] = {}
         for pair in waiting:
-            if any(pair is f[0] for f in found):
+            if id(pair) in done:
                 continue
             mine.setdefault(key(pair[0].name, pair[1].name)[side], []).append(pair)
         theirs: dict[str, list[Key]] = {}
@@ -162,4 +164,5 @@ def _renamed(
             if len(pairs) == 1 and len(olds) == 1:
                 found.append((pairs[0], olds[0], code))
                 taken.add(olds[0])
+                done.add(id(pairs[0]))
     return found

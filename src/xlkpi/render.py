@@ -110,14 +110,15 @@ def forms_summary(
     measures: list[Measure], year: int, written: list[Path], *, complete: bool
 ) -> str:
     """What `xlkpi forms` wrote, and what it could not."""
-    from xlkpi.prefill import output_names, period_of
+    from xlkpi.prefill import by_source, output_names, period_of
 
     names = output_names(measures)
+    by_file = by_source(measures)
     lines = [
         f"次年度（{year_title(year + 1)}）の調書を作成しました（実績値は {year_title(year)} まで記入済み）:"
     ]
     for source, path in zip(names, written, strict=True):
-        own = [m for m in measures if m.file == source]
+        own = by_file[source]
         years = period_of(own).years
         note = (
             ""

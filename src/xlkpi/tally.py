@@ -69,13 +69,17 @@ def tally(measures: list[Measure], year: int, rule: Rule = DEFAULT_RULE) -> Tall
     overall = empty()
     viewpoints = _order(form.VIEWPOINTS, [m.viewpoint for m in measures])
     result: list[ViewpointTally] = []
+    grouped: dict[str, dict[str, list[Measure]]] = {}
+    for measure in measures:  # grouped once: free-text fields must not make this quadratic
+        by_field = grouped.setdefault(measure.viewpoint, {})
+        by_field.setdefault(measure.policy_field, []).append(measure)
     for viewpoint in viewpoints:
-        members = [m for m in measures if m.viewpoint == viewpoint]
-        fields = _order(form.POLICY_FIELDS.get(viewpoint, ()), [m.policy_field for m in members])
+        members = grouped[viewpoint]
+        fields = _order(form.POLICY_FIELDS.get(viewpoint, ()), list(members))
         block = ViewpointTally(viewpoint, [], empty())
         for policy_field in fields:
             counts = empty()
-            for measure in (m for m in members if m.policy_field == policy_field):
+            for measure in members[policy_field]:
                 weak = False
                 for kpi in measure.kpis:
                     grade = kpi.grades.get(year)
