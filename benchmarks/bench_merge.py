@@ -134,11 +134,15 @@ def run_size(size: str, runs: int, with_pandas: bool) -> dict[str, object]:
     }
     if with_pandas:
         commands["pandas.read_excel (openpyxl)"] = [sys.executable, "-c", PANDAS, str(folder)]
-    results: dict[str, tuple[float, int]] = {}
-    for label, command in commands.items():
-        repeat = 1 if label.startswith("pandas") else runs
-        samples = [timed(command) for _ in range(repeat)]
-        results[label] = (statistics.median(s for s, _ in samples), max(p for _, p in samples))
+    samples: dict[str, list[tuple[float, int]]] = {label: [] for label in commands}
+    for run in range(runs):  # interleaved, so a noisy spell hits every command alike
+        for label, command in commands.items():
+            if run == 0 or not label.startswith("pandas"):
+                samples[label].append(timed(command))
+    results: dict[str, tuple[float, int]] = {
+        label: (statistics.median(s for s, _ in found), max(p for _, p in found))
+        for label, found in samples.items()
+    }
     matched, total = check_grades(out, expected)
     base = results["bare calamine read"][0]
     print(f"\n{size} corpus: {sheets:,} form sheets, median of {runs} runs (pandas: 1 run)")
