@@ -63,7 +63,6 @@ class SheetGrid:
     name: str
     rows: Sequence[Sequence[object]]
     anchors: dict[Pos, Pos] = field(default_factory=dict)  # merged cell -> its top-left
-    merged_spans: dict[Pos, Pos] = field(default_factory=dict)  # top-left -> bottom-right
     percent: set[Pos] = field(default_factory=set)
     formulas: dict[Pos, str] = field(default_factory=dict)
     uncached: set[Pos] = field(default_factory=set)  # formulas saved without a result
@@ -182,7 +181,6 @@ class Workbook:
         grid = SheetGrid(sheet.label, rows, formulas_trusted=self._formulas_trusted)
         height, width = grid.height, grid.width
         for (r0, c0), (r1, c1) in merged:
-            grid.merged_spans[(r0, c0)] = (r1, c1)
             for r in range(r0, min(r1, height - 1) + 1):  # merges beyond the values hold nothing
                 for c in range(c0, min(c1, width - 1) + 1):
                     if (r, c) != (r0, c0):
