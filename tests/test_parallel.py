@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import SAMPLES
 from xlkpi.merge import merge
 from xlkpi.progress import Progress
@@ -103,3 +105,23 @@ def test_a_library_panic_costs_one_file_not_the_merge(monkeypatch, tmp_path: Pat
         errors = [(p.code, p.file) for p in result.report.errors]
         assert errors == [("corrupt-file", "03_農林部.xlsx")]
         assert len(result.measures) == 32 - 2  # 03_農林部 holds 2 measures
+
+
+def test_spawned_workers_give_the_same_result(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Where fork is not used (macOS, Windows), workers are spawned and import xlkpi afresh."""
+    import xlkpi.merge as merging
+
+    monkeypatch.setattr(merging, "START_METHOD", "spawn")
+    assert _everything(2, SAMPLES) == _everything(1, SAMPLES)
+
+
+def test_python_dash_m_does_not_run_again_in_a_spawned_worker(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """spawn runs the parent's main module as __mp_main__ in each worker: it must do nothing."""
+    import runpy
+
+    runpy.run_module("xlkpi", run_name="__mp_main__")  # no SystemExit, no output
+    assert capsys.readouterr() == ("", "")

@@ -1,3 +1,4 @@
 from xlkpi.cli import run
 
-run()
+if __name__ == "__main__":  # worker processes started by spawn import this module too
+    run()

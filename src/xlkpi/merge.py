@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -151,6 +152,9 @@ def _read_guarded(
         return result
 
 
+START_METHOD = "fork" if sys.platform == "linux" else None
+
+
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -160,14 +164,14 @@ def read_all(
 ) -> Iterator[FileResult]:
     """Each file read and graded, in the given order; in `jobs` worker processes when > 1.
 
-    Workers start by fork where the platform has it (no re-import). If a worker dies,
+    Workers start by fork on Linux (nothing re-imported), by the platform's default
+    elsewhere (fork is unsafe on macOS, absent on Windows). If a worker dies,
     the files it had not finished are read again here.
     """
     if jobs <= 1 or len(candidates) < 4:
         yield from (_read_guarded(c, limits, rule) for c in candidates)
         return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    context = multiprocessing.get_context(START_METHOD)
     chunk = max(1, min(8, len(candidates) // (jobs * 8)))
     done = 0
     try:
