@@ -19,7 +19,7 @@ from published import GRADES_2024
 from test_cli import run
 from xlkpi import form
 from xlkpi.grading import DEFAULT_RULE
-from xlkpi.merge import merge
+from xlkpi.merge import MergeResult, merge
 from xlkpi.model import Kpi, Measure
 from xlkpi.settings import SettingsError, load_rule
 from xlkpi.template import write_forms
@@ -48,6 +48,11 @@ def returns(folder: Path, *kpis: Kpi, settings: str | None = None) -> Path:
     if settings is not None:
         (folder / "xlkpi.toml").write_text(settings, encoding="utf-8")
     return folder
+
+
+def merged(folder: Path) -> MergeResult:
+    """The folder merged by the rule its settings file describes."""
+    return merge([folder], rule=load_rule(folder / "xlkpi.toml"))
 
 
 def grades(folder: Path, year: int = 2024) -> dict[str, tuple[str, float | None]]:
@@ -136,7 +141,7 @@ at_least = 70
         "指標乙": "C",
         "指標丙": "S",
     }
-    result = merge([folder], rule=load_rule(folder / "xlkpi.toml"))
+    result = merged(folder)
     assert result.tallies is not None
     assert result.tallies.overall.by_grade == {"S": 1, "A": 1, "B": 0, "C": 1}
     assert result.tallies.overall.share == Fraction(2, 3)
@@ -198,7 +203,7 @@ def test_target_zero_is_an_error_by_default_and_graded_by_reaching_it_if_set(
     # 死亡事故件数, lower is better, target 0: actual 0 reaches it -> A; actual 2 does not -> D
     kpis = (kpi("死亡事故件数", "3", "0", "0", "2", unit="件"),)
     plain = returns(tmp_path / "plain", *kpis, settings='[direction]\n"死亡事故件数" = "lower"\n')
-    result = merge([plain], rule=load_rule(plain / "xlkpi.toml"))
+    result = merged(plain)
     assert [p.code for p in result.report.errors] == ["target-not-positive"]
     assert result.measures[0].kpis[0].grades == {}
     reached = returns(
@@ -215,7 +220,7 @@ def test_progress_with_a_target_equal_to_the_baseline(tmp_path: Path) -> None:
     # actual 51 >= 50 -> A, actual 49 -> D
     kpis = (kpi("維持率", "50", "50", "51", "49", unit="%"),)
     folder = returns(tmp_path / "r", *kpis, settings='[grading]\nmethod = "progress"\n')
-    result = merge([folder], rule=load_rule(folder / "xlkpi.toml"))
+    result = merged(folder)
     assert [p.code for p in result.report.errors] == ["progress-no-span"]
     folder2 = returns(
         tmp_path / "r2",
@@ -230,7 +235,7 @@ def test_progress_without_a_baseline_is_reported(tmp_path: Path) -> None:
     folder = returns(
         tmp_path / "r", kpi("指標", None, "10", "5"), settings='[grading]\nmethod = "progress"\n'
     )
-    result = merge([folder], rule=load_rule(folder / "xlkpi.toml"))
+    result = merged(folder)
     assert "progress-no-baseline" in [p.code for p in result.report.errors]
 
 

@@ -154,6 +154,13 @@ class Book:
         template: RowTemplate = ws.template([(v, xf[f]) for v, f in cells], first_col)
         return template
 
+    def table(self, ws: Any, top: int, last: int, titles: list[str], name: str, style: str) -> None:
+        """An Excel table with a header row at `top` over data rows down to `last`."""
+        ws.add_table(top, 0, last, len(titles) - 1, {
+            "name": name, "style": style,
+            "columns": [{"header": t, "header_format": self.fmt["header"]} for t in titles],
+        })  # fmt: skip
+
     def merged_text(
         self, ws: Any, row: int, cols: tuple[int, int], value: str, fmt: str = "text"
     ) -> None:

@@ -61,10 +61,7 @@ def write_data(book: Book) -> None:
                 (kpi.grades.get(year, ""), "center"),
             ], len(fixed))  # fmt: skip
             ws.put_row(row, [head, by_year, tail])
-    ws.add_table(0, 0, max(row, 1), len(DATA_COLUMNS) - 1, {
-        "name": "KpiData", "style": "Table Style Light 9",
-        "columns": [{"header": t, "header_format": book.fmt["header"]} for t in DATA_COLUMNS],
-    })  # fmt: skip
+    book.table(ws, 0, max(row, 1), DATA_COLUMNS, "KpiData", "Table Style Light 9")
     book.page(ws, (0, 0))
 
 
@@ -86,10 +83,7 @@ def write_measures(book: Book) -> None:
             *(number_cell(measure.budgets.get(year)) for year in years),
             (measure.file, "cell"), (measure.sheet, "cell"),
         ])])  # fmt: skip
-    ws.add_table(0, 0, max(len(result.measures), 1), len(titles) - 1, {
-        "name": "Measures", "style": "Table Style Light 9",
-        "columns": [{"header": t, "header_format": book.fmt["header"]} for t in titles],
-    })  # fmt: skip
+    book.table(ws, 0, max(len(result.measures), 1), titles, "Measures", "Table Style Light 9")
     book.page(ws, (0, 0))
 
 
@@ -119,10 +113,7 @@ def write_ledger(book: Book) -> None:
             (entry.status.value, "center"), (entry.measure, "text"), (entry.note, "text"),
         ])  # fmt: skip
     last = top + max(len(report.ledger), 1)
-    ws.add_table(top, 0, last, len(titles) - 1, {
-        "name": "Ledger", "style": "Table Style Light 1",
-        "columns": [{"header": t, "header_format": book.fmt["header"]} for t in titles],
-    })  # fmt: skip
+    book.table(ws, top, last, titles, "Ledger", "Table Style Light 1")
     status_fill = {Status.ERROR: "#FFC7CE", Status.WARNING: "#FFEB9C", Status.SKIPPED: "#EDEDED"}
     for status, fill in status_fill.items():
         ws.conditional_format(top + 1, 3, last, 3, {
@@ -140,8 +131,5 @@ def write_ledger(book: Book) -> None:
             kind = "エラー" if item.severity is Severity.ERROR else "警告"
             values = (kind, item.file, item.sheet, item.cell, item.code, item.message, item.hint)
             book.bulk(ws, row + 1 + offset, [(value, "text") for value in values])
-        ws.add_table(row + 1, 0, row + 1 + len(problems), len(heads) - 1, {
-            "name": "Problems", "style": "Table Style Light 1",
-            "columns": [{"header": t, "header_format": book.fmt["header"]} for t in heads],
-        })  # fmt: skip
+        book.table(ws, row + 1, row + 1 + len(problems), heads, "Problems", "Table Style Light 1")
     book.page(ws, (top, top))
