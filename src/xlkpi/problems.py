@@ -304,10 +304,6 @@ class Problem:
         """ "ファイル!シート!セル", leaving out what is not known."""
         return "!".join(part for part in (self.file, self.sheet, self.cell) if part)
 
-    def render(self) -> str:
-        label = "エラー" if self.severity is Severity.ERROR else "警告"
-        return f"{self.where}: [{label} {self.code}] {self.message}"
-
 
 def problem(
     code: str, *, file: str = "", sheet: str = "", cell: str = "", **params: object

@@ -14,7 +14,7 @@ from xlkpi.model import Kpi, Measure
 from xlkpi.sheetwriter import BulkSheet, CheckedSheet, RowTemplate
 from xlkpi.style import A4, EXTRA_GRADE_FILLS, FONT, GRADE_FILLS, LABEL_FILL
 from xlkpi.tally import Counts
-from xlkpi.values import era_name, reiwa_label
+from xlkpi.values import reiwa_label
 
 OVERVIEW_SHEET = "概要"
 LIST_SHEET = "達成状況一覧"
@@ -240,9 +240,6 @@ class Book:
         share = counts.share
         self.formula(ws, row, first_col + len(labels) + 1, f'=IF({total}=0,"",({good})/{total})',
                      "bold_pct" if bold else "pct", float(share) if share is not None else "")  # fmt: skip
-
-    def grade_header(self, year: int) -> str:
-        return era_name(year)
 
 
 def exact(row: int, col: int) -> str:
