@@ -143,3 +143,10 @@ def test_the_last_plan_year_is_said_to_need_a_new_period(tmp_path: Path) -> None
     code, out, err = run("forms", SAMPLES, "-o", tmp_path / "next", "--year", "2028")
     assert code == 0, err
     assert "2029年度は計画期間（2024〜2028年度）の外です" in out
+
+
+def test_a_single_return_file_is_read_as_a_return(tmp_path: Path) -> None:
+    out = forms_from(SAMPLES / "07_建設部.xlsx", tmp_path / "next")
+    assert [p.name for p in (tmp_path / "next").iterdir()] == ["07_建設部.xlsx"]
+    assert "（施策 2 件、もとの調書: 07_建設部.xlsx）" in out
+    assert [m.number for m in merge([tmp_path / "next"]).measures] == [26, 27]

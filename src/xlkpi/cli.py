@@ -228,7 +228,7 @@ def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from xlkpi.merge import merge
-    from xlkpi.prefill import is_summary, measures_from_summary, write_next_year_forms
+    from xlkpi.prefill import NotASummary, measures_from_summary, write_next_year_forms
     from xlkpi.render import forms_summary, problem_lines
 
     folder: Path = args.output
@@ -238,8 +238,14 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             f"出力先のフォルダ {folder} には今年度の調書があります。別のフォルダを指定してください。"
         )
     ok = True
-    if len(args.inputs) == 1 and is_summary(args.inputs[0]):
-        measures = measures_from_summary(args.inputs[0])
+    summary = None
+    if len(args.inputs) == 1 and args.inputs[0].is_file():
+        try:  # a summary, read once; anything else is read as returns
+            summary = measures_from_summary(args.inputs[0])
+        except NotASummary:
+            summary = None
+    if summary is not None:
+        measures = summary
         actual_years = [y for m in measures for k in m.kpis for y in k.actuals]
         year = args.year or max(actual_years, default=None)
     else:

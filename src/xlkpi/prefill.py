@@ -29,16 +29,6 @@ class NotASummary(Exception):
     """The file is not an xlkpi summary with 施策データ and データ sheets."""
 
 
-def is_summary(path: Path) -> bool:
-    if not path.is_file():
-        return False
-    try:
-        names = {s.name for s in Workbook(path.read_bytes()).sheets}
-    except (OSError, Rejected):
-        return False
-    return {MEASURE_SHEET, DATA_SHEET} <= names
-
-
 def next_year_measure(measure: Measure, year: int) -> Measure:
     """A copy holding what next year's form starts from: fixed fields and actuals to `year`."""
     texts = {k: v for k, v in measure.texts.items() if k not in OPEN_TEXTS}
