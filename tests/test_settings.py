@@ -320,3 +320,28 @@ def test_a_malformed_settings_file_names_the_key_and_line_and_exits_2(
     assert err.startswith("設定ファイル xlkpi.toml") or err.startswith(f"設定ファイル {folder}")
     assert expected in err
     assert not (tmp_path / "s.xlsx").exists()
+
+
+def test_forms_and_template_tell_departments_the_rule_in_force(tmp_path: Path) -> None:
+    folder = returns(
+        tmp_path / "r",
+        kpi("指標", "100", "110", "105"),
+        settings='[grading]\nmethod = "progress"\n',
+    )
+
+    def instructions(path: Path) -> str:
+        ws = openpyxl.load_workbook(path)["記入要領"]
+        return next(
+            str(c.value) for row in ws.iter_rows() for c in row if "評価の方法" in str(c.value)
+        )
+
+    code, _, err = run("forms", folder, "-o", tmp_path / "next")
+    assert code == 0, err
+    stated = instructions(tmp_path / "next" / "return.xlsx")
+    assert "(実績値 − 現状値) ÷ (目標値 − 現状値)" in stated and "設定ファイル xlkpi.toml" in stated
+    code, _, err = run("template", "-o", tmp_path / "様式.xlsx", "--config", folder / "xlkpi.toml")
+    assert code == 0, err
+    assert instructions(tmp_path / "様式.xlsx") == stated
+    code, _, _ = run("template", "-o", tmp_path / "標準.xlsx")
+    assert code == 0
+    assert instructions(tmp_path / "標準.xlsx") == f"13. 評価の方法: {DEFAULT_RULE.describe()}"

@@ -147,6 +147,12 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
         help="計画期間（西暦。例: 2027-2031。既定: 2024-2028）",
     )
     template.add_argument(
+        "--config",
+        type=Path,
+        metavar="xlkpi.toml",
+        help="記入要領に書く評価基準の設定ファイル（省略時は標準の基準）",
+    )
+    template.add_argument(
         "--base-year",
         type=int,
         metavar="年度",
@@ -201,7 +207,7 @@ def _template(args: argparse.Namespace, out: IO[str]) -> int:
         period = parse_period(args.period, args.base_year)
     except ValueError as exc:
         raise UsageError(f"xlkpi template: {exc}") from exc
-    write_template(args.output, period)
+    write_template(args.output, period, _rule(args, inputs=[]))
     first, last = period.years[0], period.years[-1]
     out.write(
         f"様式を作成しました: {args.output}（計画期間 {year_header(first)}〜{year_header(last)}、"
@@ -238,6 +244,7 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             f"出力先のフォルダ {folder} には今年度の調書があります。別のフォルダを指定してください。"
         )
     ok = True
+    rule = _rule(args)
     summary = None
     if len(args.inputs) == 1 and args.inputs[0].is_file():
         try:  # a summary, read once; anything else is read as returns
@@ -251,7 +258,7 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     else:
         with _progress(err) as progress:
             result = merge(args.inputs, year=args.year, limits=_limits(args), jobs=_jobs(args),
-                           on_file=progress, rule=_rule(args))  # fmt: skip
+                           on_file=progress, rule=rule)  # fmt: skip
         for line in problem_lines(result.report, limit=TERMINAL_PROBLEMS):
             err.write(line + "\n")
         measures, year, ok = result.measures, result.year, result.report.ok
@@ -261,7 +268,7 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         err.write("次年度の調書に書き写せる施策がありません。\n")
         return EXIT_INPUT
     folder.mkdir(parents=True, exist_ok=True)
-    written = write_next_year_forms(measures, year, folder)
+    written = write_next_year_forms(measures, year, folder, rule)
     out.write(forms_summary(measures, year, written, complete=ok))
     return EXIT_OK if ok else EXIT_INPUT
 
@@ -294,14 +301,14 @@ def _progress(err: IO[str]) -> Iterator[Progress]:
         progress.close()
 
 
-def _rule(args: argparse.Namespace) -> Rule:
+def _rule(args: argparse.Namespace, inputs: list[Path] | None = None) -> Rule:
     from xlkpi.grading import DEFAULT_RULE
     from xlkpi.intake import InputMissing
     from xlkpi.settings import find_settings, load_rule
 
     if args.config is not None and not args.config.is_file():
         raise InputMissing(str(args.config))
-    path = args.config or find_settings(args.inputs)
+    path = args.config or find_settings(args.inputs if inputs is None else inputs)
     return load_rule(path) if path is not None else DEFAULT_RULE
 
 

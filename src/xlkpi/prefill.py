@@ -15,6 +15,7 @@ from pathlib import Path, PurePath
 
 from xlkpi import form
 from xlkpi.form import Period
+from xlkpi.grading import DEFAULT_RULE, Rule
 from xlkpi.model import Kpi, Measure
 from xlkpi.summary.base import DATA_SHEET, MEASURE_SHEET
 from xlkpi.summary.records import DIRECTION_SHOWN, measure_columns
@@ -84,8 +85,10 @@ def output_names(measures: list[Measure]) -> dict[str, str]:
     return names
 
 
-def write_next_year_forms(measures: list[Measure], year: int, folder: Path) -> list[Path]:
-    """One pre-filled workbook per original file; returns the paths written, in order."""
+def write_next_year_forms(
+    measures: list[Measure], year: int, folder: Path, rule: Rule = DEFAULT_RULE
+) -> list[Path]:
+    """One pre-filled workbook per original file (its instructions state `rule`), in order."""
     names = output_names(measures)
     by_file = by_source(measures)
     written = []
@@ -94,7 +97,7 @@ def write_next_year_forms(measures: list[Measure], year: int, folder: Path) -> l
         period = period_of(own)
         open_year = year + 1 if year + 1 in period.years else None
         path = folder / name
-        write_forms(path, own, period, open_year=open_year)
+        write_forms(path, own, period, open_year=open_year, rule=rule)
         written.append(path)
     return written
 

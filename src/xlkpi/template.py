@@ -17,7 +17,7 @@ import xlsxwriter
 
 from xlkpi import __version__, form
 from xlkpi.form import DEFAULT_PERIOD, Field, Layout, Period
-from xlkpi.grading import DEFAULT_RULE
+from xlkpi.grading import DEFAULT_RULE, Rule
 from xlkpi.model import Measure
 from xlkpi.output import atomic_path
 from xlkpi.sheetwriter import CheckedSheet
@@ -43,13 +43,12 @@ INSTRUCTIONS: tuple[str, ...] = (
     "10. 数式を使った場合は、必ず Excel で保存してから提出してください（計算結果が保存されていないと読み取れません）。",
     "11. 見出しのセルは保護されています（パスワードはありません）。行の高さや列の幅は変更できます。",
     "12. 提出前に「xlkpi check ファイル名.xlsx」で記入漏れや読み取れない値を確認できます。",
-    f"13. 評価の方法: {DEFAULT_RULE.describe()}",
 )
 
 
-def write_template(path: Path, period: Period = DEFAULT_PERIOD) -> None:
+def write_template(path: Path, period: Period = DEFAULT_PERIOD, rule: Rule = DEFAULT_RULE) -> None:
     """The blank form: instructions and one measure sheet to copy per measure."""
-    write_forms(path, [None], period)
+    write_forms(path, [None], period, rule=rule)
 
 
 def write_forms(
@@ -58,15 +57,19 @@ def write_forms(
     period: Period = DEFAULT_PERIOD,
     *,
     open_year: int | None = None,
+    rule: Rule = DEFAULT_RULE,
 ) -> None:
-    """One sheet per measure (None: a blank sheet). `open_year` is highlighted to fill in."""
+    """One sheet per measure (None: a blank sheet). `open_year` is highlighted to fill in.
+
+    The instructions state `rule`, the grading the secretariat will apply.
+    """
     with atomic_path(path) as temp:
         book = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
         book.set_properties(
             {"title": form.TITLE, "comments": f"xlkpi {__version__}", "created": _CREATED}
         )
         writer = _FormWriter(book, form.layout(period), open_year)
-        writer.instructions()
+        writer.instructions(rule)
         used = {form.INSTRUCTIONS_SHEET}
         for index, measure in enumerate(measures, start=1):
             base = (
@@ -108,11 +111,12 @@ class _FormWriter:
             {"font_name": FONT, "font_size": 11, "text_wrap": True, "valign": "top"}
         )
 
-    def instructions(self) -> None:
+    def instructions(self, rule: Rule) -> None:
         sheet = CheckedSheet(self.book.add_worksheet(form.INSTRUCTIONS_SHEET))
         sheet.set_column(0, 0, 110)
         sheet.write_string(0, 0, INSTRUCTIONS[0], self.title)
-        for row, line in enumerate(INSTRUCTIONS[1:], start=2):
+        lines = [*INSTRUCTIONS[1:], f"{len(INSTRUCTIONS)}. 評価の方法: {rule.describe()}"]
+        for row, line in enumerate(lines, start=2):
             sheet.write_string(row, 0, line, self.wrap)
         sheet.set_paper(A4)
         sheet.fit_to_pages(1, 0)
