@@ -125,3 +125,24 @@ def test_python_dash_m_does_not_run_again_in_a_spawned_worker(
 
     runpy.run_module("xlkpi", run_name="__mp_main__")  # no SystemExit, no output
     assert capsys.readouterr() == ("", "")
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_person_at_a_terminal_sees_progress_then_the_writing_step(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import functools
+
+    import xlkpi.cli as cli
+
+    monkeypatch.setattr(cli, "Progress", functools.partial(Progress, delay=0))  # "a slow read"
+    out, err = Terminal(), Terminal()
+    assert cli.main(["merge", str(SAMPLES), "-o", str(tmp_path / "s.xlsx")], out, err) == 0
+    shown = err.getvalue()
+    assert "\r読み込み中 [" in shown and " 8/8 ファイル" in shown
+    assert shown.index("8/8 ファイル") < shown.index("集計ブックを作成しています…")
+    assert "読み込み中" not in out.getvalue()  # the result on stdout stays clean

@@ -221,12 +221,14 @@ def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from xlkpi.render import merge_summary, problem_lines
     from xlkpi.summary import write_summary
 
-    with _progress(err) as progress:
+    with _progress(out, err) as progress:
         result = merge(args.inputs, year=args.year, output=args.output, previous=args.previous,
                        limits=_limits(args), jobs=_jobs(args), on_file=progress,
                        rule=_rule(args))  # fmt: skip
     for line in problem_lines(result.report, limit=TERMINAL_PROBLEMS):
         err.write(line + "\n")
+    if progress.drawn:  # a person has watched a long read: say what the wait is now
+        err.write("集計ブックを作成しています…\n")
     write_summary(result, args.output)
     out.write(merge_summary(result, args.output))
     return EXIT_OK if result.report.ok else EXIT_INPUT
@@ -256,7 +258,7 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         actual_years = [y for m in measures for k in m.kpis for y in k.actuals]
         year = args.year or max(actual_years, default=None)
     else:
-        with _progress(err) as progress:
+        with _progress(out, err) as progress:
             result = merge(args.inputs, year=args.year, limits=_limits(args), jobs=_jobs(args),
                            on_file=progress, rule=rule)  # fmt: skip
         for line in problem_lines(result.report, limit=TERMINAL_PROBLEMS):
@@ -277,7 +279,7 @@ def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from xlkpi.merge import merge
     from xlkpi.render import check_json, check_summary, problem_lines
 
-    with _progress(err) as progress:
+    with _progress(out, err) as progress:
         result = merge(
             args.inputs, limits=_limits(args), jobs=_jobs(args), on_file=progress, rule=_rule(args)
         )
@@ -292,9 +294,9 @@ def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 @contextmanager
-def _progress(err: IO[str]) -> Iterator[Progress]:
+def _progress(out: IO[str], err: IO[str]) -> Iterator[Progress]:
     """Shown only when a person watches: stdout and stderr both terminals."""
-    progress = Progress(err, shown=sys.stdout.isatty() and err.isatty())
+    progress = Progress(err, shown=out.isatty() and err.isatty())
     try:
         yield progress
     finally:
