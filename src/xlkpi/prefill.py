@@ -20,7 +20,7 @@ from xlkpi.model import Kpi, Measure
 from xlkpi.summary.base import DATA_SHEET, MEASURE_SHEET
 from xlkpi.summary.records import DIRECTION_SHOWN, measure_columns
 from xlkpi.template import write_forms
-from xlkpi.values import clean_text
+from xlkpi.values import BadValue, clean_text, parse_quantities
 from xlkpi.workbook import Rejected, Workbook
 
 OPEN_TEXTS = (form.EVALUATION.key, form.NEXT_STEPS.key)  # rewritten every year
@@ -190,7 +190,11 @@ def _int(text: str) -> int | None:
 
 
 def _decimal(raw: object) -> Decimal | None:
+    """A number cell of the summary as the Decimal the form had; anything else is no value."""
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         return None
-    value = Decimal(repr(raw))
-    return value.to_integral_value() if value == value.to_integral_value() else value.normalize()
+    try:
+        found = parse_quantities(raw)
+    except BadValue:
+        return None
+    return found[0].value if found else None
