@@ -150,3 +150,16 @@ def test_a_single_return_file_is_read_as_a_return(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "next").iterdir()] == ["07_建設部.xlsx"]
     assert "（施策 2 件、もとの調書: 07_建設部.xlsx）" in out
     assert [m.number for m in merge([tmp_path / "next"]).measures] == [26, 27]
+
+
+def test_output_names_stay_inside_the_folder_and_are_safe() -> None:
+    """A summary's ファイル column is only text: it must not choose where forms are written."""
+    from xlkpi.prefill import output_names
+
+    sources = ["01_保健福祉部.xlsx", "../../etc/passwd", "C:\\\\課\\\\a:b?.xlsm", "..xlsx",
+               "sub/01_保健福祉部.xlsx", ""]  # fmt: skip
+    names = output_names([Measure(name="x", file=source) for source in sources])
+    assert list(names.values()) == [
+        "01_保健福祉部.xlsx", "passwd.xlsx", "a_b_.xlsx", "調書.xlsx", "01_保健福祉部_2.xlsx",
+        "調書_2.xlsx",
+    ]  # fmt: skip

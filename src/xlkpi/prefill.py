@@ -8,6 +8,7 @@ workbook per original department file, in the template's layout and plan period.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
@@ -70,12 +71,18 @@ def by_source(measures: list[Measure]) -> dict[str, list[Measure]]:
     return grouped
 
 
+_UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
+
+
 def output_names(measures: list[Measure]) -> dict[str, str]:
     """Original file (as shown in the ledger) -> the .xlsx name its pre-filled forms get."""
     names: dict[str, str] = {}
     used: set[str] = set()
     for source in dict.fromkeys(m.file for m in measures):
-        stem = PurePath(source).stem or "調書"
+        # Only the file's own name, made safe on every system (a summary's ファイル is just text).
+        base = PurePath(source.replace("\\", "/")).name
+        stem = _UNSAFE.sub("_", base.rsplit(".", 1)[0] if "." in base else base).strip(" .")
+        stem = stem[:100] or "調書"
         name, copy = f"{stem}.xlsx", 1
         while name.lower() in used:
             copy += 1
