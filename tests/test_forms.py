@@ -163,3 +163,19 @@ def test_output_names_stay_inside_the_folder_and_are_safe() -> None:
         "01_保健福祉部.xlsx", "passwd.xlsx", "a_b_.xlsx", "調書.xlsx", "01_保健福祉部_2.xlsx",
         "調書_2.xlsx",
     ]  # fmt: skip
+
+
+def test_an_edited_summary_with_a_far_year_is_refused_before_writing(tmp_path: Path) -> None:
+    code, _, _ = run("merge", SAMPLES, "-o", tmp_path / "集計.xlsx")
+    assert code == 0
+    wb = openpyxl.load_workbook(tmp_path / "集計.xlsx")
+    ws = wb["データ"]
+    header = [c.value for c in ws[1]]
+    year_col, actual_col = header.index("年度") + 1, header.index("実績値") + 1
+    ws.cell(ws.max_row, year_col, 2090)  # someone typed a year into the data sheet
+    ws.cell(ws.max_row, actual_col, 5)
+    wb.save(tmp_path / "集計.xlsx")
+    code, out, err = run("forms", tmp_path / "集計.xlsx", "-o", tmp_path / "next")
+    assert (code, out) == (1, "")
+    assert "計画期間が長すぎるため、様式に書けません" in err and "2090" in err
+    assert list((tmp_path / "next").iterdir()) == []

@@ -236,7 +236,12 @@ def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from xlkpi.merge import merge
-    from xlkpi.prefill import NotASummary, measures_from_summary, write_next_year_forms
+    from xlkpi.prefill import (
+        NotASummary,
+        PeriodTooLong,
+        measures_from_summary,
+        write_next_year_forms,
+    )
     from xlkpi.render import forms_summary, problem_lines
 
     folder: Path = args.output
@@ -270,7 +275,13 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         err.write("次年度の調書に書き写せる施策がありません。\n")
         return EXIT_INPUT
     folder.mkdir(parents=True, exist_ok=True)
-    written = write_next_year_forms(measures, year, folder, rule)
+    try:
+        written = write_next_year_forms(measures, year, folder, rule)
+    except PeriodTooLong as exc:
+        err.write(
+            f"計画期間が長すぎるため、様式に書けません（{exc}）。年度の記入を確認してください。\n"
+        )
+        return EXIT_INPUT
     out.write(forms_summary(measures, year, written, complete=ok))
     return EXIT_OK if ok else EXIT_INPUT
 

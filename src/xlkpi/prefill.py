@@ -50,8 +50,15 @@ def next_year_measure(measure: Measure, year: int) -> Measure:
     )
 
 
+class PeriodTooLong(ValueError):
+    """One department's forms name years further apart than a plan period can be."""
+
+
 def period_of(measures: list[Measure]) -> Period:
-    """The plan period of one department's forms: every year they name, and their base year."""
+    """The plan period of one department's forms: every year they name, and their base year.
+
+    Raises PeriodTooLong when those years span more than form.MAX_PLAN_YEARS.
+    """
     years = {y for m in measures for y in m.years}
     years |= {y for m in measures for k in m.kpis for y in k.actuals}
     years |= {y for m in measures for y in m.budgets}
@@ -59,6 +66,8 @@ def period_of(measures: list[Measure]) -> Period:
         return form.DEFAULT_PERIOD
     bases = Counter(m.base_year for m in measures if m.base_year is not None)
     first, last = min(years), max(years)
+    if last - first >= form.MAX_PLAN_YEARS:
+        raise PeriodTooLong(f"{measures[0].file}: {first}〜{last}年度")
     base = bases.most_common(1)[0][0] if bases else first - 2
     return Period(first_year=first, last_year=last, base_year=base)
 
@@ -98,15 +107,14 @@ def write_next_year_forms(
     """One pre-filled workbook per original file (its instructions state `rule`), in order."""
     names = output_names(measures)
     by_file = by_source(measures)
-    written = []
+    plans = []  # every period is checked before anything is written
     for source, name in names.items():
         own = [next_year_measure(m, year) for m in by_file[source]]
-        period = period_of(own)
+        plans.append((folder / name, own, period_of(own)))
+    for path, own, period in plans:
         open_year = year + 1 if year + 1 in period.years else None
-        path = folder / name
         write_forms(path, own, period, open_year=open_year, rule=rule)
-        written.append(path)
-    return written
+    return [path for path, _, _ in plans]
 
 
 def measures_from_summary(path: Path) -> list[Measure]:
@@ -144,7 +152,7 @@ def measures_from_summary(path: Path) -> list[Measure]:
                 for year, index in budget_years.items()
                 if (value := _decimal(row[index] if index < len(row) else None)) is not None
             },
-            years=tuple(range(first, last + 1)) if first and last else (),
+            years=_plan_years(first, last),
             base_year=_int(cell("現状値の年度")),
             target_year=_int(cell("目標値の年度")),
             file=cell("ファイル"),
@@ -175,6 +183,13 @@ def measures_from_summary(path: Path) -> list[Measure]:
         if year is not None and actual is not None:
             kpi.actuals[year] = actual
     return list(measures.values())
+
+
+def _plan_years(first: int | None, last: int | None) -> tuple[int, ...]:
+    """A summary's 計画期間, if it is one a form can have (it is only text in a workbook)."""
+    if first is None or last is None or not 0 <= last - first < form.MAX_PLAN_YEARS:
+        return ()
+    return tuple(range(first, last + 1))
 
 
 def _header(rows: Sequence[Sequence[object]]) -> dict[str, int]:
