@@ -179,3 +179,32 @@ def test_an_edited_summary_with_a_far_year_is_refused_before_writing(tmp_path: P
     assert (code, out) == (1, "")
     assert "計画期間が長すぎるため、様式に書けません" in err and "2090" in err
     assert list((tmp_path / "next").iterdir()) == []
+
+
+def test_a_direction_the_department_gave_is_carried_over(tmp_path: Path) -> None:
+    # 待機児童数: target 20, actual 25, 低い方が良い -> 20 / 25 = 80 % -> B, this year and next
+    from decimal import Decimal
+
+    from xlkpi.model import Kpi
+    from xlkpi.template import write_forms
+
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    kpis = [
+        Kpi(name="待機児童数", unit="人", baseline=Decimal(30), target=Decimal(20),
+            actuals={2024: Decimal(25)}, direction="lower"),
+        Kpi(name="相談件数", unit="件", baseline=Decimal(30), target=Decimal(20),
+            actuals={2024: Decimal(25)}),
+    ]  # fmt: skip
+    measure = Measure(name="子育て支援事業", number=1, viewpoint="生活機能の強化",
+                      policy_field="福祉", kpis=kpis)  # fmt: skip
+    write_forms(returns / "福祉課.xlsx", [measure])
+    source = merge([returns])
+    assert [k.direction for k in source.measures[0].kpis] == ["lower", ""]
+    assert [k.grades for k in source.measures[0].kpis] == [{2024: "B"}, {2024: "A"}]
+    forms_from(returns, tmp_path / "next")
+    assert_same_merge(source, merge([tmp_path / "next"]))
+    code, _, _ = run("merge", returns, "-o", tmp_path / "集計.xlsx")
+    assert code == 0
+    forms_from(tmp_path / "集計.xlsx", tmp_path / "from_summary")
+    assert_same_merge(source, merge([tmp_path / "from_summary"]))

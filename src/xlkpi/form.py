@@ -45,6 +45,7 @@ DIRECTION_WORDS: dict[str, str] = {
     "低い方が良い": "lower", "低いほうが良い": "lower", "低": "lower", "下": "lower", "↓": "lower",
     "減": "lower", "減少": "lower", "lower": "lower",
 }  # fmt: skip
+DIRECTION_SHOWN: dict[str, str] = {"higher": "高い方が良い", "lower": "低い方が良い"}
 BASELINE = Field("baseline", "現状値", ("基準値",))
 TARGET = Field("target", "目標値")
 MUNICIPALITIES = Field("municipalities", "関係市町", ("関係市町村",))

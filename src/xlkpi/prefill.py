@@ -19,7 +19,7 @@ from xlkpi.form import Period
 from xlkpi.grading import DEFAULT_RULE, Rule
 from xlkpi.model import Kpi, Measure
 from xlkpi.summary.base import DATA_SHEET, MEASURE_SHEET
-from xlkpi.summary.records import DIRECTION_SHOWN, measure_columns
+from xlkpi.summary.records import measure_columns
 from xlkpi.template import write_forms
 from xlkpi.values import BadValue, clean_text, parse_quantities
 from xlkpi.workbook import Rejected, Workbook
@@ -169,7 +169,7 @@ def measures_from_summary(path: Path) -> list[Measure]:
         kpi_key = (owner.file, owner.sheet, owner.name, cell("成果指標"))
         kpi = kpis.get(kpi_key)
         if kpi is None:
-            direction = {v: k for k, v in DIRECTION_SHOWN.items()}.get(cell("方向"), "")
+            direction = form.DIRECTION_WORDS.get(cell("方向"), "")
             kpi = Kpi(
                 name=cell("成果指標"),
                 unit=cell("単位"),

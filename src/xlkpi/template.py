@@ -183,6 +183,12 @@ class _FormWriter:
                 value = getattr(kpi, key) if kpi else None
                 self.value(ws, row, cols[key][0], value, kpi.unit if kpi else "")
         ws.set_row(header, 30)
+        if any(k.direction for k in kpis):  # a 方向 the department gave is carried over
+            col = layout.last_col + 1
+            ws.set_column(col, col, 13)
+            ws.write_string(header, col, form.DIRECTION.label, self.label)
+            for kpi, row in zip(kpis, layout.kpi_rows, strict=False):
+                ws.write_string(row, col, form.DIRECTION_SHOWN.get(kpi.direction, ""), self.input)
 
     def year_rows(self, ws: Any, measure: Measure | None) -> None:
         layout = self.layout

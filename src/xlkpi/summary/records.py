@@ -19,7 +19,6 @@ from xlkpi.summary.kpi_list import IDENTITY_WIDTHS, identity
 
 DATA_COLUMNS = ["No", "連携する視点", "政策分野", "施策名", "成果指標", "単位", "現状値", "目標値",
                 "年度", "実績値", "達成率", "評価", "ファイル", "シート", "方向"]  # fmt: skip
-DIRECTION_SHOWN = {"higher": "高い方が良い", "lower": "低い方が良い"}
 
 
 def measure_columns(years: tuple[int, ...]) -> list[str]:
@@ -53,7 +52,9 @@ def write_data(book: Book) -> None:
         ]
         head = book.template(ws, fixed)
         source = [(measure.file, "cell"), (measure.sheet, "cell")]
-        tail = book.template(ws, [*source, (DIRECTION_SHOWN.get(kpi.direction, ""), "cell")], 12)
+        tail = book.template(
+            ws, [*source, (form.DIRECTION_SHOWN.get(kpi.direction, ""), "cell")], 12
+        )
         for year in data_years(measure, kpi):
             row += 1
             by_year = book.template(ws, [
