@@ -208,3 +208,28 @@ def test_a_direction_the_department_gave_is_carried_over(tmp_path: Path) -> None
     assert code == 0
     forms_from(tmp_path / "集計.xlsx", tmp_path / "from_summary")
     assert_same_merge(source, merge([tmp_path / "from_summary"]))
+
+
+def test_a_measures_own_base_and_target_years_are_kept(tmp_path: Path) -> None:
+    """Two measures in one file with different 現状値/目標値 years: each form keeps its own."""
+    from decimal import Decimal
+
+    from xlkpi.model import Kpi
+    from xlkpi.template import write_forms
+
+    def measure(number: int, base: int, target: int) -> Measure:
+        kpi = Kpi(name=f"指標{number}", unit="人", baseline=Decimal(1), target=Decimal(10),
+                  actuals={2024: Decimal(9)})  # fmt: skip
+        return Measure(name=f"施策{number}", number=number, viewpoint="生活機能の強化",
+                       policy_field="医療", kpis=[kpi], base_year=base, target_year=target)  # fmt: skip
+
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    write_forms(returns / "課.xlsx", [measure(1, 2022, 2028), measure(2, 2023, 2026),
+                                      measure(3, 2022, 2028)])  # fmt: skip
+    source = merge([returns])
+    assert [(m.base_year, m.target_year) for m in source.measures] == [
+        (2022, 2028), (2023, 2026), (2022, 2028),
+    ]  # fmt: skip
+    forms_from(returns, tmp_path / "next")
+    assert_same_merge(source, merge([tmp_path / "next"]))

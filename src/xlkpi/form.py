@@ -195,13 +195,13 @@ class Period:
     def years(self) -> tuple[int, ...]:
         return tuple(range(self.first_year, self.last_year + 1))
 
-    @property
-    def baseline_label(self) -> str:
-        return f"{BASELINE.label} ({year_header(self.base_year)} 年度)"
+    def baseline_label(self, year: int | None = None) -> str:
+        """ "現状値 (2022 (R4) 年度)": the period's base year unless a measure has its own."""
+        return f"{BASELINE.label} ({year_header(year or self.base_year)} 年度)"
 
-    @property
-    def target_label(self) -> str:
-        return f"{TARGET.label} ({year_header(self.last_year)} 年度)"
+    def target_label(self, year: int | None = None) -> str:
+        """ "目標値 (2028 (R10) 年度)": the period's last year unless a measure has its own."""
+        return f"{TARGET.label} ({year_header(year or self.last_year)} 年度)"
 
 
 DEFAULT_PERIOD = Period()

@@ -168,8 +168,11 @@ class _FormWriter:
         n0, n1 = cols[form.KPI_NAME.key]
         ws.merge_range(header, n0, header, n1, form.KPI_NAME.label, self.label)
         ws.write_string(header, cols[form.UNIT.key][0], form.UNIT.label, self.label)
-        ws.write_string(header, cols["baseline"][0], layout.period.baseline_label, self.label)
-        ws.write_string(header, cols["target"][0], layout.period.target_label, self.label)
+        base_year = measure.base_year if measure else None
+        target_year = measure.target_year if measure else None
+        period = layout.period
+        ws.write_string(header, cols["baseline"][0], period.baseline_label(base_year), self.label)
+        ws.write_string(header, cols["target"][0], period.target_label(target_year), self.label)
         kpis = measure.kpis if measure else []
         if len(kpis) > form.MAX_KPIS:
             raise ValueError(f"{measure.name if measure else ''}: more than {form.MAX_KPIS} KPIs")
