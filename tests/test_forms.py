@@ -233,3 +233,26 @@ def test_a_measures_own_base_and_target_years_are_kept(tmp_path: Path) -> None:
     ]  # fmt: skip
     forms_from(returns, tmp_path / "next")
     assert_same_merge(source, merge([tmp_path / "next"]))
+
+
+def test_a_measure_with_more_kpis_than_the_template_gets_the_rows_it_needs(
+    tmp_path: Path,
+) -> None:
+    """Last year's form had four KPI lines: next year's form has four rows, not a crash."""
+    from decimal import Decimal
+
+    from xlkpi.model import Kpi
+    from xlkpi.template import write_forms
+
+    kpis = [Kpi(name=f"指標{i}", unit="人", baseline=Decimal(1), target=Decimal(10),
+                actuals={2024: Decimal(i * 3)}) for i in range(1, 5)]  # fmt: skip
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    write_forms(returns / "課.xlsx", [Measure(name="施策", number=1, viewpoint="生活機能の強化",
+                                              policy_field="医療", kpis=kpis)])  # fmt: skip
+    source = merge([returns])
+    assert source.report.problems == []
+    # 3/10 = 30 % -> D, 6/10 -> C, 9/10 -> B, 12/10 -> A
+    assert [k.grades[2024] for k in source.measures[0].kpis] == ["D", "C", "B", "A"]
+    forms_from(returns, tmp_path / "next")
+    assert_same_merge(source, merge([tmp_path / "next"]))

@@ -252,7 +252,9 @@ class Layout:
     last_row: int
 
 
-def layout(period: Period = DEFAULT_PERIOD) -> Layout:
+def layout(period: Period = DEFAULT_PERIOD, kpi_count: int = MAX_KPIS) -> Layout:
+    """The template's layout; `kpi_count` KPI rows (at least MAX_KPIS) for a measure with more."""
+    kpi_count = max(kpi_count, MAX_KPIS)
     years = period.years
     last = max(5, len(years))
     row = 1
@@ -286,8 +288,8 @@ def layout(period: Period = DEFAULT_PERIOD) -> Layout:
         BASELINE.key: (last - 1, last - 1),
         TARGET.key: (last, last),
     }
-    kpi_rows = tuple(range(row + 1, row + 1 + MAX_KPIS))
-    row += 1 + MAX_KPIS
+    kpi_rows = tuple(range(row + 1, row + 1 + kpi_count))
+    row += 1 + kpi_count
     single(MUNICIPALITIES)
     single(PROJECTS)
     single(EFFECT)
@@ -299,8 +301,8 @@ def layout(period: Period = DEFAULT_PERIOD) -> Layout:
     single(ROLES)
     actuals_header_row = row
     labels[ACTUALS.key] = (row, 0)
-    actual_rows = tuple(range(row + 1, row + 1 + MAX_KPIS))
-    row += 1 + MAX_KPIS
+    actual_rows = tuple(range(row + 1, row + 1 + kpi_count))
+    row += 1 + kpi_count
     single(EVALUATION)
     single(NEXT_STEPS)
     return Layout(

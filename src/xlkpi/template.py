@@ -122,6 +122,8 @@ class _FormWriter:
         sheet.fit_to_pages(1, 0)
 
     def sheet(self, name: str, measure: Measure | None) -> None:
+        # A return read with more KPIs than the template holds gets the rows it needs.
+        self.layout = form.layout(self.layout.period, len(measure.kpis) if measure else 0)
         layout = self.layout
         ws = CheckedSheet(self.book.add_worksheet(name))
         last = layout.last_col
@@ -174,8 +176,6 @@ class _FormWriter:
         ws.write_string(header, cols["baseline"][0], period.baseline_label(base_year), self.label)
         ws.write_string(header, cols["target"][0], period.target_label(target_year), self.label)
         kpis = measure.kpis if measure else []
-        if len(kpis) > form.MAX_KPIS:
-            raise ValueError(f"{measure.name if measure else ''}: more than {form.MAX_KPIS} KPIs")
         for index, row in enumerate(layout.kpi_rows):
             kpi = kpis[index] if index < len(kpis) else None
             ws.write_string(row, 0, form.KPI_ROW_LABEL.format(n=index + 1), self.label)
