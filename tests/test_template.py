@@ -225,3 +225,14 @@ def test_a_template_for_the_next_plan_period_merges(tmp_path: Path) -> None:
     assert header[5:10] == ["R9", "R10", "R11", "R12", "R13"]
     # every year's grade is shown (multi-year history), the later years blank
     assert [listing.cell(5, c).value for c in range(6, 11)] == ["B", "A", None, None, None]
+
+
+def test_forms_that_cannot_be_written_raise_output_error_and_leave_nothing(tmp_path: Path) -> None:
+    from xlkpi.model import Measure
+    from xlkpi.output import OutputError
+    from xlkpi.template import write_forms
+
+    too_long = Measure(name="施策", number=1, texts={"content": "あ" * 40_000})
+    with pytest.raises(OutputError, match="書き込めませんでした"):
+        write_forms(tmp_path / "x.xlsx", [too_long])
+    assert list(tmp_path.iterdir()) == []

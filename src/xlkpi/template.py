@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.exceptions import XlsxWriterException
 
 from xlkpi import __version__, form
 from xlkpi.form import DEFAULT_PERIOD, Field, Layout, Period
 from xlkpi.grading import DEFAULT_RULE, Rule
 from xlkpi.model import Measure
-from xlkpi.output import atomic_path
-from xlkpi.sheetwriter import CheckedSheet
+from xlkpi.output import OutputError, atomic_path
+from xlkpi.sheetwriter import CheckedSheet, WriteFailed
 from xlkpi.style import A4, FONT, INPUT_FILL, LABEL_FILL, NEXT_YEAR_FILL, WORKBOOK_OPTIONS
 from xlkpi.values import UNITS, year_header
 
@@ -61,8 +62,24 @@ def write_forms(
 ) -> None:
     """One sheet per measure (None: a blank sheet). `open_year` is highlighted to fill in.
 
-    The instructions state `rule`, the grading the secretariat will apply.
+    The instructions state `rule`, the grading the secretariat will apply. Raises
+    OutputError (never a half-written file) when the forms cannot be written.
     """
+    try:
+        _write_forms(path, measures, period, open_year, rule)
+    except (WriteFailed, XlsxWriterException) as exc:
+        raise OutputError(
+            f"{path.name} を書き込めませんでした（{type(exc).__name__}: {exc}）。"
+        ) from exc
+
+
+def _write_forms(
+    path: Path,
+    measures: Sequence[Measure | None],
+    period: Period,
+    open_year: int | None,
+    rule: Rule,
+) -> None:
     with atomic_path(path) as temp:
         book = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
         book.set_properties(
