@@ -2,7 +2,8 @@
 
 Hypothesis draws a base return (a sample, a seed form as printed, the template)
 and a plan of mutations, either on the zip's bytes or on the sheet XML (cell
-values, strings, types, styles, references). Each case runs the whole merge.
+values, strings, types, styles, references). Each case runs the whole merge,
+then writes the summary and next year's forms from what was read.
 
 CI runs XLKPI_FUZZ_CASES cases (default 600, well under a minute). The long run:
     XLKPI_FUZZ_CASES=10000 python -m pytest tests/test_fuzz.py -s
@@ -30,8 +31,11 @@ from hypothesis import strategies as st
 
 import seedforms
 from conftest import ROOT, SAMPLES
-from xlkpi.merge import merge
+from xlkpi.merge import MergeResult, merge
+from xlkpi.output import OutputError
+from xlkpi.prefill import PeriodTooLong, write_next_year_forms
 from xlkpi.problems import CATALOG, Severity
+from xlkpi.summary import write_summary
 
 CASES = int(os.environ.get("XLKPI_FUZZ_CASES", "600"))
 TIMEOUT_SECONDS = 10  # a hang is a failure
@@ -174,6 +178,22 @@ CODES: Counter[str] = Counter()
 UNCAUGHT: list[str] = []
 
 
+def write_outputs(result: MergeResult, folder: Path) -> None:
+    """What is read is also written: the summary and next year's forms, or a documented error."""
+    if not result.measures:
+        return
+    try:
+        write_summary(result, folder / "summary.xlsx")
+    except OutputError:
+        OUTCOMES["summary refused (OutputError)"] += 1
+    if result.year is not None:
+        (folder / "next").mkdir()
+        try:
+            write_next_year_forms(result.measures, result.year, folder / "next")
+        except (OutputError, PeriodTooLong) as refused:
+            OUTCOMES[f"forms refused ({type(refused).__name__})"] += 1
+
+
 @settings(max_examples=CASES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(data=mutated_returns())
 def test_mutated_returns_give_problem_records_only(data: bytes) -> None:
@@ -183,6 +203,7 @@ def test_mutated_returns_give_problem_records_only(data: bytes) -> None:
         try:
             with time_limit(TIMEOUT_SECONDS):
                 result = merge([path])  # no exception may escape
+                write_outputs(result, Path(folder))
         except BaseException as exc:
             UNCAUGHT.append(f"{type(exc).__name__}: {exc}")
             raise
