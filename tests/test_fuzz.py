@@ -176,6 +176,7 @@ def time_limit(seconds: int) -> Iterator[None]:
 OUTCOMES: Counter[str] = Counter()
 CODES: Counter[str] = Counter()
 UNCAUGHT: list[str] = []
+REFUSED: list[str] = []  # why a writer refused, for the artifact
 
 
 def write_outputs(result: MergeResult, folder: Path) -> None:
@@ -184,14 +185,16 @@ def write_outputs(result: MergeResult, folder: Path) -> None:
         return
     try:
         write_summary(result, folder / "summary.xlsx")
-    except OutputError:
+    except OutputError as refused:
         OUTCOMES["summary refused (OutputError)"] += 1
+        REFUSED.append(str(refused)[:300])
     if result.year is not None:
         (folder / "next").mkdir()
         try:
             write_next_year_forms(result.measures, result.year, folder / "next")
         except (OutputError, PeriodTooLong) as refused:
             OUTCOMES[f"forms refused ({type(refused).__name__})"] += 1
+            REFUSED.append(str(refused)[:300])
 
 
 @settings(max_examples=CASES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -220,7 +223,8 @@ def report_outcomes(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     total = sum(OUTCOMES.values())
     summary = {"cases": total + len(UNCAUGHT), "uncaught": len(UNCAUGHT), "uncaught_errors": UNCAUGHT,
-               "outcomes": dict(OUTCOMES.most_common()), "problem_codes": dict(CODES.most_common())}  # fmt: skip
+               "outcomes": dict(OUTCOMES.most_common()), "problem_codes": dict(CODES.most_common()),
+               "writers_refused": REFUSED}  # fmt: skip
     ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
     ARTIFACT.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     capture = request.config.pluginmanager.getplugin("capturemanager")

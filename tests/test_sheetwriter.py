@@ -61,3 +61,19 @@ def test_rows_out_of_order_and_bad_numbers_are_refused(tmp_path: Path) -> None:
     with pytest.raises(WriteFailed, match="longer than Excel allows"):
         ws.bulk_row(5, [("x" * 32_768, None)])
     wb.close()
+
+
+def test_a_failed_summary_leaves_no_file_and_no_open_spool(tmp_path: Path) -> None:
+    """Warnings are errors here: an unclosed spool would fail this test as a ResourceWarning."""
+    import gc
+
+    from xlkpi.merge import merge
+    from xlkpi.output import OutputError
+    from xlkpi.summary import write_summary
+
+    result = merge([Path(__file__).resolve().parents[1] / "samples" / "returns"])
+    result.measures[-1].texts["evaluation"] = "あ" * 40_000  # more than a cell holds
+    with pytest.raises(OutputError, match="書き込めませんでした"):
+        write_summary(result, tmp_path / "summary.xlsx")
+    gc.collect()
+    assert list(tmp_path.iterdir()) == []

@@ -64,12 +64,21 @@ def test_blank_markers_mean_no_value(raw: object) -> None:
         (True, "value-boolean"),
         (dt.date(2024, 4, 1), "value-date"),
         (dt.datetime(2024, 4, 1, 9, 0), "value-date"),
+        # beyond Excel's 15 digits: once an uncaught decimal.InvalidOperation
+        ("9" * 400, "value-too-large"),
+        ("１" * 30 + "人", "value-too-large"),
+        (1e308, "value-too-large"),
+        (-1e15, "value-too-large"),
     ],
 )
 def test_what_is_not_a_number_is_refused(raw: object, code: str) -> None:
     with pytest.raises(BadValue) as caught:
         parse_quantities(raw)
     assert caught.value.code == code
+
+
+def test_the_largest_number_kept_is_below_fifteen_digits() -> None:
+    assert parse_quantities(999_999_999_999_999)[0].value == 999_999_999_999_999
 
 
 @pytest.mark.parametrize(

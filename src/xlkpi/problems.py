@@ -205,6 +205,9 @@ CATALOG: dict[str, Spec] = {
     ),
     # cell values
     "value-not-number": Spec(E, "「{found}」を数値として読み取れません。", _NUMBER_HINT),
+    "value-too-large": Spec(
+        E, "数値 {found} が大きすぎます（15 桁以上）。", "桁の誤りがないか確認してください。"
+    ),
     "value-unknown-unit": Spec(
         E,
         "「{found}」の単位が読み取れません。",

@@ -136,6 +136,12 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
         if self.dim_colmax is None or last_col > self.dim_colmax:
             self.dim_colmax = last_col
 
+    def discard(self) -> None:
+        """Close the spooled rows of a workbook that will not be closed (a failed write)."""
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+
     def add_table(self, first_row: int, first_col: int, last_row: int, last_col: int,
                   options: dict[str, Any] | None = None) -> int:  # fmt: skip
         """XlsxWriter's add_table without its per-cell overlap bookkeeping.

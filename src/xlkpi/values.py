@@ -190,8 +190,14 @@ def _parse_token(text: str) -> Quantity | None:
     return Quantity(_tidy(value), unit)
 
 
+TOO_LARGE = Decimal(10) ** 15  # Excel keeps 15 significant digits; no KPI comes near
+
+
 def _tidy(value: Decimal) -> Decimal:
-    """58.400 -> 58.4, 84.0 -> 84, without exponent notation."""
+    """58.400 -> 58.4, 84.0 -> 84, without exponent notation; BadValue when too large."""
+    if not value.is_finite() or abs(value) >= TOO_LARGE:
+        shown = f"{value:.3E}" if value.is_finite() else str(value)
+        raise BadValue("value-too-large", shown)
     if value == value.to_integral_value():
         return value.quantize(Decimal(1))
     return value.normalize()

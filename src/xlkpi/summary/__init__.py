@@ -18,7 +18,7 @@ from xlsxwriter.exceptions import XlsxWriterException
 from xlkpi import __version__
 from xlkpi.merge import MergeResult
 from xlkpi.output import OutputError, atomic_path
-from xlkpi.sheetwriter import WriteFailed
+from xlkpi.sheetwriter import BulkSheet, WriteFailed
 from xlkpi.style import WORKBOOK_OPTIONS
 from xlkpi.summary.base import Book, year_title
 from xlkpi.summary.field_tallies import write_field_tallies
@@ -62,12 +62,17 @@ def _write(result: MergeResult, path: Path) -> None:
         if year:
             workbook.set_custom_property("report_year", year)
         book = Book(workbook, result)
-        write_overview(book)
-        write_list(book)
-        write_field_tallies(book)
-        write_continuing(book)
-        write_comments(book)
-        write_data(book)
-        write_measures(book)
-        write_ledger(book)
-        workbook.close()
+        try:
+            write_overview(book)
+            write_list(book)
+            write_field_tallies(book)
+            write_continuing(book)
+            write_comments(book)
+            write_data(book)
+            write_measures(book)
+            write_ledger(book)
+            workbook.close()
+        finally:  # spooled rows of a failed write are not left open
+            for sheet in workbook.worksheets():
+                if isinstance(sheet, BulkSheet):
+                    sheet.discard()
