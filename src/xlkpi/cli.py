@@ -19,6 +19,7 @@ from xlkpi.progress import Progress
 
 if TYPE_CHECKING:
     from xlkpi.grading import Rule
+    from xlkpi.problems import Report
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OUTPUT = 0, 1, 2, 3
 TERMINAL_PROBLEMS = 40  # merge prints this many; the ledger sheet holds them all
@@ -218,15 +219,14 @@ def _template(args: argparse.Namespace, out: IO[str]) -> int:
 
 def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from xlkpi.merge import merge
-    from xlkpi.render import merge_summary, problem_lines
+    from xlkpi.render import merge_summary
     from xlkpi.summary import write_summary
 
     with _progress(out, err) as progress:
         result = merge(args.inputs, year=args.year, output=args.output, previous=args.previous,
                        limits=_limits(args), jobs=_jobs(args), on_file=progress,
                        rule=_rule(args))  # fmt: skip
-    for line in problem_lines(result.report, limit=TERMINAL_PROBLEMS):
-        err.write(line + "\n")
+    _print_problems(result.report, err)
     if progress.drawn:  # a person has watched a long read: say what the wait is now
         err.write("集計ブックを作成しています…\n")
     write_summary(result, args.output)
@@ -235,54 +235,35 @@ def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from xlkpi.merge import merge
-    from xlkpi.prefill import (
-        NotASummary,
-        PeriodTooLong,
-        measures_from_summary,
-        write_next_year_forms,
-    )
-    from xlkpi.render import forms_summary, problem_lines
+    from xlkpi.prefill import PeriodTooLong, holds_returns, read_source, write_next_year_forms
+    from xlkpi.render import forms_summary
 
     folder: Path = args.output
-    sources = {p.resolve() if p.is_dir() else p.resolve().parent for p in args.inputs}
-    if folder.resolve() in sources:  # never write over the returns
+    if holds_returns(folder, args.inputs):
         raise UsageError(
             f"出力先のフォルダ {folder} には今年度の調書があります。別のフォルダを指定してください。"
         )
-    ok = True
     rule = _rule(args)
-    summary = None
-    if len(args.inputs) == 1 and args.inputs[0].is_file():
-        try:  # a summary, read once; anything else is read as returns
-            summary = measures_from_summary(args.inputs[0])
-        except NotASummary:
-            summary = None
-    if summary is not None:
-        measures = summary
-        actual_years = [y for m in measures for k in m.kpis for y in k.actuals]
-        year = args.year or max(actual_years, default=None)
-    else:
-        with _progress(out, err) as progress:
-            result = merge(args.inputs, year=args.year, limits=_limits(args), jobs=_jobs(args),
-                           on_file=progress, rule=rule)  # fmt: skip
-        for line in problem_lines(result.report, limit=TERMINAL_PROBLEMS):
-            err.write(line + "\n")
-        measures, year, ok = result.measures, result.year, result.report.ok
-    if year is None:
+    with _progress(out, err) as progress:
+        source = read_source(args.inputs, year=args.year, rule=rule, limits=_limits(args),
+                             jobs=_jobs(args), on_file=progress)  # fmt: skip
+    ok = source.report is None or source.report.ok
+    if source.report is not None:
+        _print_problems(source.report, err)
+    if source.year is None:
         raise UsageError("実績値のある年度がありません。今年度を --year で指定してください。")
-    if not measures:
+    if not source.measures:
         err.write("次年度の調書に書き写せる施策がありません。\n")
         return EXIT_INPUT
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        written = write_next_year_forms(measures, year, folder, rule)
+        written = write_next_year_forms(source.measures, source.year, folder, rule)
     except PeriodTooLong as exc:
         err.write(
             f"計画期間が長すぎるため、様式に書けません（{exc}）。年度の記入を確認してください。\n"
         )
         return EXIT_INPUT
-    out.write(forms_summary(measures, year, written, complete=ok))
+    out.write(forms_summary(source.measures, source.year, written, complete=ok))
     return EXIT_OK if ok else EXIT_INPUT
 
 
@@ -302,6 +283,14 @@ def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             out.write(line + "\n")
         out.write(check_summary(result))
     return EXIT_OK if not result.report.problems else EXIT_INPUT
+
+
+def _print_problems(report: Report, err: IO[str]) -> None:
+    """At most TERMINAL_PROBLEMS lines, errors first; the ledger sheet has them all."""
+    from xlkpi.render import problem_lines
+
+    for line in problem_lines(report, limit=TERMINAL_PROBLEMS):
+        err.write(line + "\n")
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from typing import Any
 from xlkpi import form
 from xlkpi.grading import DEFAULT_RULE, Rule, grade_measure
 from xlkpi.intake import Candidate, InputMissing, Limits, discover
-from xlkpi.model import Kpi, Measure
+from xlkpi.model import Kpi, Measure, latest_actual_year
 from xlkpi.previous import Comparison, compare
 from xlkpi.problems import LedgerEntry, Problem, Report, Severity, Status, problem
 from xlkpi.reader import read_sheet
@@ -224,7 +224,7 @@ def merge(
     measures.sort(key=lambda m: (m.number is None, m.number or 0, m.name))
     years = tuple(sorted({y for m in measures for y in m.years}))
     if year is None:
-        year = max((y for m in measures for k in m.kpis for y in k.actuals), default=None)
+        year = latest_actual_year(measures)
     comparison = None
     if year is not None:
         report.extend(_missing_actuals(measures, year))

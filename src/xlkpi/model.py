@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -57,3 +58,8 @@ class Measure:
             self.target_year,
             self.evaluation_year,
         )
+
+
+def latest_actual_year(measures: Iterable[Measure]) -> int | None:
+    """The latest year any KPI has an actual for: the default report year."""
+    return max((y for m in measures for k in m.kpis for y in k.actuals), default=None)

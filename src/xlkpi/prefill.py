@@ -7,17 +7,20 @@ workbook per original department file, in the template's layout and plan period.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePath
 
 from xlkpi import form
 from xlkpi.form import Period
 from xlkpi.grading import DEFAULT_RULE, Rule
-from xlkpi.model import Kpi, Measure
+from xlkpi.intake import Limits
+from xlkpi.merge import merge
+from xlkpi.model import Kpi, Measure, latest_actual_year
+from xlkpi.problems import Report
 from xlkpi.summary.base import DATA_SHEET, MEASURE_SHEET
 from xlkpi.summary.records import measure_columns
 from xlkpi.template import write_forms
@@ -29,6 +32,42 @@ OPEN_TEXTS = (form.EVALUATION.key, form.NEXT_STEPS.key)  # rewritten every year
 
 class NotASummary(Exception):
     """The file is not an xlkpi summary with 施策データ and データ sheets."""
+
+
+@dataclass
+class Source:
+    """What next year's forms are made from, and the report year they continue from."""
+
+    measures: list[Measure]
+    year: int | None
+    report: Report | None  # the problems of reading returns; None for a summary
+
+
+def read_source(
+    inputs: list[Path],
+    *,
+    year: int | None = None,
+    rule: Rule = DEFAULT_RULE,
+    limits: Limits | None = None,
+    jobs: int = 1,
+    on_file: Callable[[int, int], None] | None = None,
+) -> Source:
+    """One xlkpi summary (read once), or else returns, read and graded as merge does."""
+    if len(inputs) == 1 and inputs[0].is_file():
+        try:
+            measures = measures_from_summary(inputs[0])
+        except NotASummary:
+            pass  # a return: read below
+        else:
+            return Source(measures, year or latest_actual_year(measures), None)
+    result = merge(inputs, year=year, rule=rule, limits=limits, jobs=jobs, on_file=on_file)
+    return Source(result.measures, result.year, result.report)
+
+
+def holds_returns(folder: Path, inputs: list[Path]) -> bool:
+    """Is `folder` where the returns are? Forms are never written over them."""
+    sources = {p.resolve() if p.is_dir() else p.resolve().parent for p in inputs}
+    return folder.resolve() in sources
 
 
 def next_year_measure(measure: Measure, year: int) -> Measure:
@@ -45,7 +84,7 @@ def next_year_measure(measure: Measure, year: int) -> Measure:
         )
         for k in measure.kpis
     ]
-    return dataclasses.replace(
+    return replace(
         measure, kpis=kpis, texts=texts, evaluation_year=year + 1, budgets=dict(measure.budgets)
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xlkpi.model import Kpi, Measure
+from xlkpi.model import Kpi, Measure, latest_actual_year
 from xlkpi.summary.base import (
     COMMENTS_SHEET,
     CONTINUING_SHEET,
@@ -118,7 +118,7 @@ def write_comments(book: Book) -> None:
     )
     book.header(ws, 3, ["No", "施策名", "年度", "年度評価", "次年度以降の取組"])
     for offset, measure in enumerate(result.measures, start=1):
-        latest = max((y for k in measure.kpis for y in k.actuals), default=None)
+        latest = latest_actual_year([measure])
         shown_year = measure.evaluation_year or latest
         book.bulk(ws, 3 + offset, [
             number_cell(measure.number), (measure.name, "text"),
