@@ -263,7 +263,7 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             f"計画期間が長すぎるため、様式に書けません（{exc}）。年度の記入を確認してください。\n"
         )
         return EXIT_INPUT
-    out.write(forms_summary(source.measures, source.year, written, complete=ok))
+    out.write(forms_summary(source.year, written, complete=ok))
     return EXIT_OK if ok else EXIT_INPUT
 
 

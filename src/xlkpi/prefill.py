@@ -140,20 +140,29 @@ def output_names(measures: list[Measure]) -> dict[str, str]:
     return names
 
 
+@dataclass(frozen=True)
+class Written:
+    """One pre-filled workbook: where, from which return, how many measures, which period."""
+
+    path: Path
+    source: str
+    measures: int
+    period: Period
+
+
 def write_next_year_forms(
     measures: list[Measure], year: int, folder: Path, rule: Rule = DEFAULT_RULE
-) -> list[Path]:
+) -> list[Written]:
     """One pre-filled workbook per original file (its instructions state `rule`), in order."""
-    names = output_names(measures)
     by_file = by_source(measures)
     plans = []  # every period is checked before anything is written
-    for source, name in names.items():
+    for source, name in output_names(measures).items():
         own = [next_year_measure(m, year) for m in by_file[source]]
-        plans.append((folder / name, own, period_of(own)))
-    for path, own, period in plans:
-        open_year = year + 1 if year + 1 in period.years else None
-        write_forms(path, own, period, open_year=open_year, rule=rule)
-    return [path for path, _, _ in plans]
+        plans.append((own, Written(folder / name, source, len(own), period_of(own))))
+    for own, written in plans:
+        open_year = year + 1 if year + 1 in written.period.years else None
+        write_forms(written.path, own, written.period, open_year=open_year, rule=rule)
+    return [written for _, written in plans]
 
 
 def measures_from_summary(path: Path) -> list[Measure]:

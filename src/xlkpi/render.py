@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlkpi.merge import MergeResult
-from xlkpi.model import Measure
 from xlkpi.problems import Report
 from xlkpi.summary.base import year_title
+
+if TYPE_CHECKING:
+    from xlkpi.prefill import Written
 
 
 def problem_lines(report: Report, *, hints: bool = False, limit: int | None = None) -> list[str]:
@@ -106,20 +109,13 @@ def check_json(result: MergeResult) -> dict[str, object]:
     }
 
 
-def forms_summary(
-    measures: list[Measure], year: int, written: list[Path], *, complete: bool
-) -> str:
+def forms_summary(year: int, written: list[Written], *, complete: bool) -> str:
     """What `xlkpi forms` wrote, and what it could not."""
-    from xlkpi.prefill import by_source, output_names, period_of
-
-    names = output_names(measures)
-    by_file = by_source(measures)
     lines = [
         f"次年度（{year_title(year + 1)}）の調書を作成しました（実績値は {year_title(year)} まで記入済み）:"
     ]
-    for source, path in zip(names, written, strict=True):
-        own = by_file[source]
-        years = period_of(own).years
+    for item in written:
+        years = item.period.years
         note = (
             ""
             if year + 1 in years
@@ -128,7 +124,7 @@ def forms_summary(
                 "新しい計画期間の様式は xlkpi template --period で作成してください"
             )
         )
-        lines.append(f"  {path}（施策 {len(own)} 件、もとの調書: {source}）{note}")
+        lines.append(f"  {item.path}（施策 {item.measures} 件、もとの調書: {item.source}）{note}")
     if not complete:
         lines.append(
             "読み込めなかったファイル・シートの施策は含まれていません（上のエラーを参照）。"
