@@ -170,18 +170,12 @@ class Book:
         lines = self._lines[ws.name]
         lines[row] = max(lines.get(row, 1), wrapped_lines(value, width))
 
-    def number(self, ws: Any, row: int, col: int, value: Decimal | int | float | None) -> None:
-        if value is None:
-            ws.write_blank(row, col, None, self.fmt["text"])
-            return
-        fmt = self.fmt["int" if value == int(value) else "dec"]
-        ws.write_number(row, col, float(value), fmt)
-
-    def ratio(self, ws: Any, row: int, col: int, ratio: Fraction | None) -> None:
-        if ratio is None:
-            self.text(ws, row, col, "")
+    def number(self, ws: Any, row: int, col: int, value: Decimal | int | None) -> None:
+        shown, fmt = number_cell(value)  # the same choice of format as in bulk rows
+        if shown is None:
+            ws.write_blank(row, col, None, self.fmt[fmt])
         else:
-            ws.write_number(row, col, shown_ratio(ratio), self.fmt["pct"])
+            ws.write_number(row, col, float(shown), self.fmt[fmt])  # type: ignore[arg-type]
 
     def formula(self, ws: Any, row: int, col: int, formula: str, fmt: str, cached: object) -> None:
         ws.write_formula(row, col, formula, self.fmt[fmt], cached)
