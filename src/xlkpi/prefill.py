@@ -169,9 +169,7 @@ def measures_from_summary(path: Path) -> list[Measure]:
     """The measures a summary's 施策データ and データ sheets hold, as the forms had them."""
     try:
         book = Workbook(path.read_bytes())
-        sheets = {s.name: s for s in book.sheets if s.part}
-        measure_rows = book.grid(sheets[MEASURE_SHEET]).rows
-        data_rows = book.grid(sheets[DATA_SHEET]).rows
+        measure_rows, data_rows = book.rows(MEASURE_SHEET), book.rows(DATA_SHEET)
     except (OSError, Rejected, KeyError) as exc:
         raise NotASummary(str(exc)) from exc
     measures: dict[tuple[str, str, str], Measure] = {}

@@ -24,7 +24,7 @@ from xlkpi.problems import Problem, problem
 from xlkpi.values import clean_text, fold_label
 from xlkpi.workbook import Rejected, Workbook
 
-DATA_SHEET = "データ"
+DATA_SHEET = "データ"  # the summary's sheet (summary.base uses this name)
 _COLUMNS = ("施策名", "成果指標", "年度", "評価")
 
 Key = tuple[str, str]
@@ -48,11 +48,9 @@ def read_previous_grades(
     """(measure, KPI) -> (measure name, KPI name, grade) for `year`, from an xlkpi summary."""
     where = {"file": path.name}
     try:
-        book = Workbook(path.read_bytes())
-        sheet = next(s for s in book.sheets if s.name == DATA_SHEET and s.part)
-        rows = book.grid(sheet).rows
-    except (OSError, Rejected, StopIteration) as exc:
-        detail = "「データ」シートがありません" if isinstance(exc, StopIteration) else str(exc)
+        rows = Workbook(path.read_bytes()).rows(DATA_SHEET)
+    except (OSError, Rejected, KeyError) as exc:
+        detail = "「データ」シートがありません" if isinstance(exc, KeyError) else str(exc)
         return {}, [problem("previous-unreadable", **where, detail=detail)]
     header = [clean_text(v) for v in rows[0]] if rows else []
     if not all(name in header for name in _COLUMNS):

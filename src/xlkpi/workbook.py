@@ -162,6 +162,13 @@ class Workbook:
     def has_macros(self) -> bool:
         return "xl/vbaProject.bin" in self._zip.namelist()
 
+    def rows(self, name: str) -> Sequence[Sequence[object]]:
+        """The values of the sheet called `name`; KeyError if there is none."""
+        sheet = next((s for s in self.sheets if s.name == name and s.part), None)
+        if sheet is None:
+            raise KeyError(name)
+        return self.grid(sheet).rows
+
     def grid(self, sheet: SheetInfo) -> SheetGrid:
         """The sheet's values. Raises Rejected for a sheet that cannot be read."""
         assert sheet.part is not None
