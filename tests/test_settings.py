@@ -303,6 +303,14 @@ def test_config_option_and_an_unknown_kpi_in_the_settings(tmp_path: Path) -> Non
             "1 行目: grading.floor: 最も低い評価の名前",
         ),
         ('[grading]\nfloor = "A"\n', "2 行目: grading.floor: 評価の名前が重複しています"),
+        (
+            '[grading]\nfloor = "D"\n[[grading.bands]]\nlabel = "A"\nat_least = inf\n',
+            "5 行目: grading.bands[1].at_least: inf は数値ではありません",
+        ),
+        (
+            '[grading]\nfloor = "D"\n[[grading.bands]]\nlabel = "A"\nabove = 100\n',
+            "5 行目: grading.bands[1].above: 知らない設定です",
+        ),
         ('\n[direction]\n"指標" = "down"\n', "3 行目: direction.指標: 'down' は使えません"),
         ('colour = "red"\n', "1 行目: colour: 知らない設定です"),
     ],

@@ -132,11 +132,7 @@ class _Checker:
             key = f"grading.bands[{index}]"
             if not isinstance(entry, dict):
                 raise self.fail(key, "label と at_least を持つ表として書いてください。")
-            for name in entry:
-                if name not in _KEYS["grading.bands"]:
-                    raise self.fail(
-                        f"{key}.{name}", "知らない設定です（使える設定: at_least、label）。"
-                    )
+            self.known(entry, _KEYS["grading.bands"], key)
             label = entry.get("label")
             if not isinstance(label, str) or not label.strip():
                 raise self.fail(f"{key}.label", '評価の名前を文字列で書いてください（例: "A"）。')
@@ -145,9 +141,9 @@ class _Checker:
                 raise self.fail(
                     f"{key}.at_least", "下限の達成率をパーセントの数値で書いてください（例: 80）。"
                 )
-            try:
+            try:  # TOML allows inf and nan
                 threshold = Fraction(Decimal(str(at_least))) / 100
-            except InvalidOperation as exc:
+            except (InvalidOperation, ValueError, OverflowError) as exc:
                 raise self.fail(f"{key}.at_least", f"{at_least!r} は数値ではありません。") from exc
             if bands and threshold >= bands[-1].at_least:
                 raise self.fail(
