@@ -37,15 +37,35 @@ CONTENT = Field("content", "取組内容", ("取組の内容",), long_text=True)
 KPI = Field("kpi", "成果指標 (KPI)", ("成果指標", "重要業績評価指標 (KPI)", "重要業績評価指標"))
 KPI_NAME = Field("kpi_name", "指標名", ("成果指標名",))
 UNIT = Field("unit", "単位")
-# Optional column of the KPI table (not in the template): is a higher or a lower value better?
+# Optional column of the KPI table (the blank template has none; forms writes it when a
+# measure has a direction): is a higher or a lower value better?
 DIRECTION = Field("direction", "方向", ("指標の方向", "評価の方向"))
-DIRECTION_WORDS: dict[str, str] = {
-    "高い方が良い": "higher", "高いほうが良い": "higher", "高": "higher", "上": "higher", "↑": "higher",
-    "増": "higher", "増加": "higher", "higher": "higher",
-    "低い方が良い": "lower", "低いほうが良い": "lower", "低": "lower", "下": "lower", "↓": "lower",
-    "減": "lower", "減少": "lower", "lower": "lower",
-}  # fmt: skip
+DIRECTION_WORDS: dict[str, str] = {  # a written direction -> "higher" / "lower"
+    "高い方が良い": "higher",
+    "高いほうが良い": "higher",
+    "高": "higher",
+    "上": "higher",
+    "↑": "higher",
+    "増": "higher",
+    "増加": "higher",
+    "higher": "higher",
+    "低い方が良い": "lower",
+    "低いほうが良い": "lower",
+    "低": "lower",
+    "下": "lower",
+    "↓": "lower",
+    "減": "lower",
+    "減少": "lower",
+    "lower": "lower",
+}  # keys as values.fold_label leaves them, lower-cased
 DIRECTION_SHOWN: dict[str, str] = {"higher": "高い方が良い", "lower": "低い方が良い"}
+
+
+def direction_of(word: str) -> str | None:
+    """ "低い方が良い", "↓", "Lower" ... -> "lower"; None for a word that says neither."""
+    return DIRECTION_WORDS.get(fold_label(word).lower())
+
+
 BASELINE = Field("baseline", "現状値", ("基準値",))
 TARGET = Field("target", "目標値")
 MUNICIPALITIES = Field("municipalities", "関係市町", ("関係市町村",))

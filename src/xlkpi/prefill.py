@@ -215,7 +215,7 @@ def measures_from_summary(path: Path) -> list[Measure]:
         kpi_key = (owner.file, owner.sheet, owner.name, cell("成果指標"))
         kpi = kpis.get(kpi_key)
         if kpi is None:
-            direction = form.DIRECTION_WORDS.get(cell("方向"), "")
+            direction = form.direction_of(cell("方向")) or ""
             kpi = Kpi(
                 name=cell("成果指標"),
                 unit=cell("単位"),

@@ -25,7 +25,6 @@ from xlkpi.values import (
     Quantity,
     YearMismatch,
     clean_text,
-    fold_label,
     is_blank,
     nfkc,
     parse_quantities,
@@ -553,7 +552,7 @@ class _FormReader:
         kpi.unit = unit
 
     def set_direction(self, kpi: Kpi, word: str, pos: Pos) -> None:
-        direction = form.DIRECTION_WORDS.get(fold_label(word).lower())
+        direction = form.direction_of(word)
         if direction is None:
             self.report("direction-unknown", pos, found=word)
             return
