@@ -6,6 +6,7 @@ from __future__ import annotations
 from xlkpi import form
 from xlkpi.model import Kpi, Measure
 from xlkpi.problems import Severity, Status
+from xlkpi.sheetwriter import RowTemplate
 from xlkpi.style import FONT, fitted_width
 from xlkpi.summary.base import (
     DATA_SHEET,
@@ -42,6 +43,7 @@ def write_data(book: Book) -> None:
               fitted_width(["ファイル", *files], maximum=30), fitted_width(["シート", *sheets], maximum=16)]  # fmt: skip
     ws = book.sheet(DATA_SHEET, "", "", widths)
     row = 0
+    by_years: dict[tuple[object, ...], RowTemplate] = {}
     for measure, kpi in book.rows:
         # One row per year: what does not change with the year is serialized once.
         fixed = [
@@ -57,10 +59,12 @@ def write_data(book: Book) -> None:
         )
         for year in data_years(measure, kpi):
             row += 1
-            by_year = book.template(ws, [
-                (year, "year"), number_cell(kpi.actuals.get(year)), ratio_cell(kpi.ratios.get(year)),
-                (kpi.grades.get(year, ""), "center"),
-            ], len(fixed))  # fmt: skip
+            key = (year, kpi.actuals.get(year), kpi.ratios.get(year), kpi.grades.get(year, ""))
+            by_year = by_years.get(key)
+            if by_year is None:  # most rows are years without an actual yet: made once each
+                by_year = by_years[key] = book.template(ws, [
+                    (year, "year"), number_cell(key[1]), ratio_cell(key[2]), (key[3], "center"),
+                ], len(fixed))  # fmt: skip
             ws.put_row(row, [head, by_year, tail])
     book.table(ws, 0, max(row, 1), DATA_COLUMNS, "KpiData", "Table Style Light 9")
     book.page(ws, (0, 0))
