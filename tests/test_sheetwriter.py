@@ -26,7 +26,7 @@ def test_bulk_rows_mix_with_ordinary_rows_and_read_back(tmp_path: Path) -> None:
     for row in (1, 2, 5):
         ws.put_row(row, [head, ws.template([(row / 10, xf), ("", None), (None, xf)], 2)])
     ws.write_string(3, 1, "間の行")
-    ws.bulk_row(6, [("<r><t>x</t></r>", None), ("{0}", None)], height=30)
+    ws.bulk_row(6, [("<r><t>{0}x</t></r>", None), ("{0}", None)], height=30)
     ws.add_table(8, 0, 10, 1, {"columns": [{"header": "a"}, {"header": "b"}]})
     wb.close()
     sheet = openpyxl.load_workbook(path)["s"]
@@ -38,7 +38,7 @@ def test_bulk_rows_mix_with_ordinary_rows_and_read_back(tmp_path: Path) -> None:
         [None, "間の行", None, None],
         [None, None, None, None],
         ["施策", 58.4, 0.5, None],
-        ["<r><t>x</t></r>", "{0}", None, None],
+        ["<r><t>{0}x</t></r>", "{0}", None, None],
     ]
     assert sheet["C2"].number_format == "0.0%" and sheet["E2"].number_format == "0.0%"
     assert sheet.row_dimensions[7].height == 30
@@ -48,6 +48,24 @@ def test_bulk_rows_mix_with_ordinary_rows_and_read_back(tmp_path: Path) -> None:
         table_xml = zf.read("xl/sharedStrings.xml").decode()
     count = re.search(r'<sst [^>]*count="(\d+)"', table_xml)
     assert count and int(count.group(1)) == sheet_xml.count('t="s"')
+
+
+def test_thousands_of_bulk_rows_keep_their_order_around_ordinary_rows(tmp_path: Path) -> None:
+    """Bulk rows reach the spool in batches; ordinary rows still fall between them."""
+    path = tmp_path / "many.xlsx"
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    ws = CheckedSheet(wb.add_worksheet("s", worksheet_class=BulkSheet))
+    fixed = ws.template([("同じ", None)])
+    for row in range(1, 2_600):
+        if row != 1_500:
+            ws.put_row(row, [fixed, ws.template([(row, None)], 1)])
+    ws.write_string(1_500, 0, "普通の行")
+    wb.close()
+    sheet = openpyxl.load_workbook(path, read_only=True)["s"]
+    rows = [tuple(c.value for c in row) for row in sheet.iter_rows(min_row=2, max_col=2)]
+    assert len(rows) == 2_599
+    assert rows[1_499] == ("普通の行", None)
+    assert all(rows[r - 1] == ("同じ", r) for r in range(1, 2_600) if r != 1_500)
 
 
 def test_rows_out_of_order_and_bad_numbers_are_refused(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from xlsxwriter.exceptions import XlsxWriterException
 from xlkpi import __version__
 from xlkpi.merge import MergeResult
 from xlkpi.output import OutputError, atomic_path
-from xlkpi.sheetwriter import BulkSheet, WriteFailed
+from xlkpi.sheetwriter import BulkSheet, WriteFailed, fast_deflate
 from xlkpi.style import WORKBOOK_OPTIONS
 from xlkpi.summary.base import Book, year_title
 from xlkpi.summary.field_tallies import write_field_tallies
@@ -71,7 +71,8 @@ def _write(result: MergeResult, path: Path) -> None:
             write_data(book)
             write_measures(book)
             write_ledger(book)
-            workbook.close()
+            with fast_deflate():
+                workbook.close()
         finally:  # spooled rows of a failed write are not left open
             for sheet in workbook.worksheets():
                 if isinstance(sheet, BulkSheet):
