@@ -29,6 +29,7 @@ Cell = tuple[str | int | float | Decimal | None, int | None]  # value, xf index 
 
 EXCEL_TEXT_LIMIT = 32_767
 _COLUMNS = [xl_col_to_name(col) for col in range(64)]
+_BLOCK = 1 << 20  # characters of spooled rows copied at a time
 
 
 class RowTemplate(NamedTuple):
@@ -194,14 +195,19 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
         assert low is not None and high is not None  # bulk rows set them
         spool.seek(0)
         start = low
+        block = 0  # characters of consecutive bulk rows not yet copied
         for row, size in zip(self._bulk_rows, self._bulk_sizes, strict=True):
             if self.table.get(row):
                 raise WriteFailed(f"{self.name}: row {row + 1} has both bulk and ordinary cells")
+            if start <= row - 1 or block > _BLOCK:
+                self.fh.write(spool.read(block))
+                block = 0
             if start <= row - 1:
                 self.dim_rowmin, self.dim_rowmax = start, row - 1
                 super()._write_rows()
-            self.fh.write(spool.read(size))
+            block += size
             start = row + 1
+        self.fh.write(spool.read(block))
         if start <= high:
             self.dim_rowmin, self.dim_rowmax = start, high
             super()._write_rows()
