@@ -134,14 +134,19 @@ class _FormReader:
     def region(self, hit: Hit) -> list[Pos]:
         """Cells right of a label up to the next label on the same row."""
         row, col = hit.pos
-        stop = min(
-            (h.pos[1] for h in self.row_hits.get(row, []) if h.pos[1] > col),
-            default=len(self.grid.rows[row]) if row < self.grid.height else 0,
-        )
-        return [(row, c) for c in range(col + 1, stop) if (row, c) not in self.grid.anchors]
+        stop = len(self.grid.rows[row]) if row < self.grid.height else 0
+        for other in self.row_hits.get(row, ()):
+            if col < other.pos[1] < stop:
+                stop = other.pos[1]
+        anchors = self.grid.anchors
+        return [(row, c) for c in range(col + 1, stop) if (row, c) not in anchors]
 
     def filled(self, cells: list[Pos]) -> list[Pos]:
-        return [p for p in cells if not self.empty(p)]
+        grid = self.grid
+        if grid.errors or grid.formulas:
+            return [p for p in cells if not self.empty(p)]
+        value = grid.value  # the common case, without the checks empty() makes per cell
+        return [p for p in cells if not is_blank(value(p))]
 
     def empty(self, pos: Pos) -> bool:
         """No value; an error cell or a formula without a result is not empty."""
@@ -162,11 +167,17 @@ class _FormReader:
     # --- the sheet ------------------------------------------------------------------
 
     def index_labels(self) -> None:
+        known = _LABELS
         for r, row in enumerate(self.grid.rows):
             for c, raw in enumerate(row):
-                if type(raw) is not str or not raw or len(raw) > _LABEL_MAX:
+                if type(raw) is not str or not raw:
                     continue
-                found = _label_of(raw)
+                if raw in known:
+                    found = known[raw]
+                elif len(raw) > _LABEL_MAX:
+                    continue
+                else:
+                    found = _label_of(raw)
                 if found is None:
                     continue
                 hit = Hit(found[0], (r, c), found[1], found[2])
