@@ -61,8 +61,9 @@ def test_thousands_of_bulk_rows_keep_their_order_around_ordinary_rows(tmp_path: 
             ws.put_row(row, [fixed, ws.template([(row, None)], 1)])
     ws.write_string(1_500, 0, "普通の行")
     wb.close()
-    sheet = openpyxl.load_workbook(path, read_only=True)["s"]
-    rows = [tuple(c.value for c in row) for row in sheet.iter_rows(min_row=2, max_col=2)]
+    book = openpyxl.load_workbook(path, read_only=True)
+    rows = [tuple(c.value for c in row) for row in book["s"].iter_rows(min_row=2, max_col=2)]
+    book.close()  # read-only mode keeps the file open
     assert len(rows) == 2_599
     assert rows[1_499] == ("普通の行", None)
     assert all(rows[r - 1] == ("同じ", r) for r in range(1, 2_600) if r != 1_500)
