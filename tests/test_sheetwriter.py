@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from xlkpi.sheetwriter import BulkSheet, CheckedSheet, WriteFailed
+from xlkpi.sheetwriter import BulkSheet, CheckedSheet, WriteFailed, fast_deflate
 from xlkpi.style import WORKBOOK_OPTIONS
 
 
@@ -67,6 +67,22 @@ def test_thousands_of_bulk_rows_keep_their_order_around_ordinary_rows(tmp_path: 
     assert len(rows) == 2_599
     assert rows[1_499] == ("普通の行", None)
     assert all(rows[r - 1] == ("同じ", r) for r in range(1, 2_600) if r != 1_500)
+
+
+def test_fast_deflate_writes_a_deflated_zip_and_is_undone_even_on_failure(tmp_path: Path) -> None:
+    default = xlsxwriter.workbook.ZipFile
+    wb = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"), WORKBOOK_OPTIONS)
+    wb.add_worksheet("s").write_string(0, 0, "本文" * 1_000)
+    with fast_deflate():
+        assert xlsxwriter.workbook.ZipFile is not default
+        wb.close()
+    assert xlsxwriter.workbook.ZipFile is default
+    with zipfile.ZipFile(tmp_path / "x.xlsx") as zf:
+        assert zf.testzip() is None
+        assert {i.compress_type for i in zf.infolist()} == {zipfile.ZIP_DEFLATED}
+    with pytest.raises(RuntimeError), fast_deflate():
+        raise RuntimeError
+    assert xlsxwriter.workbook.ZipFile is default
 
 
 def test_rows_out_of_order_and_bad_numbers_are_refused(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ Cell = tuple[str | int | float | Decimal | None, int | None]  # value, xf index 
 EXCEL_TEXT_LIMIT = 32_767
 _COLUMNS = [xl_col_to_name(col) for col in range(64)]
 _BLOCK = 1 << 20  # characters of spooled rows copied at a time
+_PENDING = 1_000  # rows held before they go to the spool
 
 
 class RowTemplate(NamedTuple):
@@ -132,7 +133,7 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
         )
         xml = start + "".join([number.join(p.pieces) for p in parts]) + "</row>"
         self._pending.append(xml)
-        if len(self._pending) >= 1000:
+        if len(self._pending) >= _PENDING:
             self._flush()
         rows.append(row)
         self._bulk_sizes.append(len(xml))
