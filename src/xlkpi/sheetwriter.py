@@ -95,7 +95,7 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
                     body = style + "/>"
                 elif len(text) > EXCEL_TEXT_LIMIT:
                     raise WriteFailed(f"{self.name}!{_COLUMNS[col]}: text longer than Excel allows")
-                elif text[:3] == "<r>" and text[-4:] == "</r>":  # see looks_rich()
+                elif looks_rich(text):
                     inline = escape(text)
                     body = (
                         f'{style} t="inlineStr"><is><t xml:space="preserve">{inline}</t></is></c>'
@@ -200,10 +200,11 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
         for row, size in zip(self._bulk_rows, self._bulk_sizes, strict=True):
             if self.table.get(row):
                 raise WriteFailed(f"{self.name}: row {row + 1} has both bulk and ordinary cells")
-            if start <= row - 1 or block > _BLOCK:
+            ordinary_before = start < row  # rows start..row-1 are XlsxWriter's own
+            if ordinary_before or block > _BLOCK:
                 self.fh.write(spool.read(block))
                 block = 0
-            if start <= row - 1:
+            if ordinary_before:
                 self.dim_rowmin, self.dim_rowmax = start, row - 1
                 super()._write_rows()
             block += size
