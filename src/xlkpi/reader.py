@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from xlkpi import form
 from xlkpi.form import Field
@@ -37,8 +38,7 @@ _LABEL_MAX = 40  # longer strings are free text, never labels
 TEXT_LIMIT = 32_000  # below Excel's 32,767 characters per cell, with room for joined parts
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):  # a tuple: made for every label of every sheet
     field: Field
     pos: Pos
     label: LabelText

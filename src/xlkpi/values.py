@@ -8,6 +8,7 @@ through float() on text, so "nan", "inf" and "1_000" are rejected.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
@@ -306,6 +307,7 @@ _LEADING_YEAR = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=65_536)  # labels, row heads and choices repeat on every form
 def fold_label(text: str) -> str:
     """NFKC, no whitespace at all, every bracket kind folded to ()."""
     return re.sub(r"\s+", "", nfkc(text)).translate(_BRACKETS)
