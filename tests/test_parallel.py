@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import pickle
 import shutil
 import subprocess
 import sys
@@ -36,6 +37,14 @@ def test_workers_give_the_same_result_in_the_same_order(tmp_path: Path) -> None:
     assert _everything(3, folder) == serial
     grades = serial[1]
     assert len(grades) == 34 and "corrupt-file" in [p[0] for p in serial[2]]  # type: ignore[index, union-attr]
+
+
+def test_records_cross_processes_whole() -> None:
+    measures = merge([SAMPLES]).measures
+    assert any(k.ratios and k.cells and k.actuals for m in measures for k in m.kpis)
+    for measure in measures:
+        copy = pickle.loads(pickle.dumps(measure))
+        assert copy == measure and copy is not measure  # every field, KPIs' too
 
 
 def test_progress_is_drawn_only_for_a_person_and_only_after_the_delay() -> None:
