@@ -83,6 +83,7 @@ class _FormReader:
     problems: list[Problem] = field(default_factory=list)
     hits: dict[str, list[Hit]] = field(default_factory=dict)
     row_hits: dict[int, list[Hit]] = field(default_factory=dict)
+    filled_cells: dict[Pos, list[Pos]] = field(default_factory=dict)
 
     # --- problems and cells ---------------------------------------------------------
 
@@ -141,12 +142,19 @@ class _FormReader:
         anchors = self.grid.anchors
         return [(row, c) for c in range(col + 1, stop) if (row, c) not in anchors]
 
-    def filled(self, cells: list[Pos]) -> list[Pos]:
-        grid = self.grid
-        if grid.errors or grid.formulas:
-            return [p for p in cells if not self.empty(p)]
-        value = grid.value  # the common case, without the checks empty() makes per cell
-        return [p for p in cells if not is_blank(value(p))]
+    def filled(self, hit: Hit) -> list[Pos]:
+        """The filled cells of a label's region, worked out once per label."""
+        found = self.filled_cells.get(hit.pos)
+        if found is not None:
+            return found
+        cells = self.region(hit)
+        if self.grid.errors or self.grid.formulas:
+            found = [p for p in cells if not self.empty(p)]
+        else:  # the common case: region cells are plain cells of the label's row
+            values = self.grid.rows[hit.pos[0]]
+            found = [p for p in cells if not is_blank(values[p[1]])]
+        self.filled_cells[hit.pos] = found
+        return found
 
     def empty(self, pos: Pos) -> bool:
         """No value; an error cell or a formula without a result is not empty."""
@@ -155,7 +163,7 @@ class _FormReader:
         return is_blank(self.grid.value(pos))
 
     def region_text(self, hit: Hit) -> str:
-        parts = [self.text(p) for p in self.filled(self.region(hit))]
+        parts = [self.text(p) for p in self.filled(hit)]
         if hit.inline:
             parts.insert(0, clean_text(hit.inline))
         return self.clip("\n".join(p for p in parts if p), hit.pos)
@@ -216,7 +224,7 @@ class _FormReader:
     # --- identity: name, number, viewpoint, policy field ---------------------------------
 
     def read_identity(self, measure: Measure, name_hit: Hit) -> None:
-        cells = self.filled(self.region(name_hit))
+        cells = self.filled(name_hit)
         name = self.region_text(name_hit)
         viewpoint_hit = self.first(form.VIEWPOINT)
         viewpoint = self.region_text(viewpoint_hit) if viewpoint_hit else ""
@@ -263,7 +271,7 @@ class _FormReader:
     def read_number(self) -> int | None:
         hit = self.first(form.NUMBER)
         if hit is not None:
-            cells = self.filled(self.region(hit))
+            cells = self.filled(hit)
             if cells:
                 raw = self.grid.value(cells[0])
                 text = nfkc(str(raw)).strip().removesuffix(".0")
@@ -282,7 +290,7 @@ class _FormReader:
     def year_columns(self, hit: Hit) -> dict[int, tuple[int, str]]:
         """col -> (year, text after the year) for a year header row."""
         found: dict[int, tuple[int, str]] = {}
-        for pos in self.filled(self.region(hit)):
+        for pos in self.filled(hit):
             raw = self.grid.value(pos)
             try:
                 year = parse_year(raw)
@@ -300,7 +308,7 @@ class _FormReader:
         if years_hit is None or budget_hit is None:
             return
         columns = self.year_columns(years_hit)
-        for pos in self.filled(self.region(budget_hit)):
+        for pos in self.filled(budget_hit):
             if pos[1] not in columns:
                 self.report("value-outside-years", pos, found=clean_text(self.grid.value(pos)))
                 continue
@@ -443,7 +451,7 @@ class _FormReader:
         if hit is None:
             return []
         found: list[tuple[Quantity, Pos]] = []
-        for order, pos in enumerate(self.filled(self.region(hit))):
+        for order, pos in enumerate(self.filled(hit)):
             if order == 1:
                 self.report(
                     "layout-irregular",
@@ -470,7 +478,7 @@ class _FormReader:
                 parts[-1] += " " + token
             else:
                 parts.append(token)
-        cells = self.filled(self.region(hit))
+        cells = self.filled(hit)
         where = cells[0] if cells else hit.pos
         if len(parts) == wanted:
             self.report(
