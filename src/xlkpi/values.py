@@ -307,10 +307,17 @@ _LEADING_YEAR = re.compile(
 )
 
 
-@functools.lru_cache(maxsize=65_536)  # labels, row heads and choices repeat on every form
 def fold_label(text: str) -> str:
     """NFKC, no whitespace at all, every bracket kind folded to ()."""
+    # Labels, row heads and choices repeat on every form: short text is remembered.
+    return _fold_short(text) if len(text) <= 64 else _fold(text)
+
+
+def _fold(text: str) -> str:
     return re.sub(r"\s+", "", nfkc(text)).translate(_BRACKETS)
+
+
+_fold_short = functools.lru_cache(maxsize=4_096)(_fold)
 
 
 @dataclass(frozen=True, slots=True)
