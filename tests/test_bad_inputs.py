@@ -336,6 +336,21 @@ def test_33_text_longer_than_a_cell_holds(tmp_path: Path) -> None:
     assert len(comments["D5"].value) == 32_000
 
 
+def test_33_a_long_text_in_a_value_cell_is_quoted_short(tmp_path: Path) -> None:
+    text = "未定" * 16_383  # 32,766 characters where the target should be
+    result = merge(
+        [builders.seed_form(tmp_path / "long.xlsx", 1, lambda ws: ws.__setitem__("D6", text))]
+    )
+    assert codes(result) == [("1", "value-not-number"), ("1", "target-missing")]
+    message = result.report.problems[0].message
+    assert "未定未定" in message and "全 32,766 文字" in message and len(message) < 400
+    out = tmp_path / "out" / "s.xlsx"
+    out.parent.mkdir()
+    write_summary(result, out)  # one long message once made the whole summary unwritable
+    shown = openpyxl.load_workbook(out)["受付"]
+    assert message in [row[5] for row in shown.iter_rows(values_only=True)]
+
+
 def test_33_more_rows_than_excel_holds_is_refused_before_writing(tmp_path: Path) -> None:
     measure = Measure(
         name="多すぎる", kpis=[Kpi(name="k", target=Decimal(1))], years=tuple(range(1_100_000))

@@ -308,6 +308,9 @@ class Problem:
         return "!".join(part for part in (self.file, self.sheet, self.cell) if part)
 
 
+QUOTED_MAX = 200  # characters of a cell's text a message quotes
+
+
 def problem(
     code: str, *, file: str = "", sheet: str = "", cell: str = "", **params: object
 ) -> Problem:
@@ -315,12 +318,19 @@ def problem(
     return Problem(
         code=code,
         severity=spec.severity,
-        message=spec.message.format(**params),
+        message=spec.message.format(**{key: _quoted(v) for key, v in params.items()}),
         hint=spec.hint,
         file=file,
         sheet=sheet,
         cell=cell,
     )
+
+
+def _quoted(value: object) -> object:
+    """A long text is shown by its start and length: a message must fit one Excel cell."""
+    if isinstance(value, str) and len(value) > QUOTED_MAX:
+        return f"{value[:QUOTED_MAX]}…（全 {len(value):,} 文字）"
+    return value
 
 
 @dataclass(slots=True)
