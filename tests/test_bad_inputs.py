@@ -351,6 +351,18 @@ def test_33_a_long_text_in_a_value_cell_is_quoted_short(tmp_path: Path) -> None:
     assert message in [row[5] for row in shown.iter_rows(values_only=True)]
 
 
+def test_33_a_target_with_a_misplaced_point_is_not_graded(tmp_path: Path) -> None:
+    tiny = "0." + "0" * 400 + "1"
+    result = merge(
+        [builders.seed_form(tmp_path / "t.xlsx", 1, lambda ws: ws.__setitem__("D6", tiny))]
+    )
+    assert [(p.code, p.cell) for p in result.report.problems] == [("ratio-out-of-range", "D6")]
+    assert result.measures[0].kpis[0].grades == {}
+    out = tmp_path / "out" / "s.xlsx"
+    out.parent.mkdir()
+    write_summary(result, out)  # its ratio once broke the summary's decimal arithmetic
+
+
 def test_33_more_rows_than_excel_holds_is_refused_before_writing(tmp_path: Path) -> None:
     measure = Measure(
         name="多すぎる", kpis=[Kpi(name="k", target=Decimal(1))], years=tuple(range(1_100_000))

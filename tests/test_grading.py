@@ -66,6 +66,21 @@ def test_no_actual_gives_no_grade_and_zero_target_a_problem() -> None:
     ]
 
 
+def test_a_ratio_beyond_reason_is_named_not_graded() -> None:
+    tiny = Decimal("0." + "0" * 400 + "1")  # a decimal point in the wrong place
+    misplaced = Kpi(name="目標の桁", target=tiny, actuals={2024: Decimal(5), 2025: Decimal(6)})
+    fewer = Kpi(name="少ない方が良い", target=Decimal(10), direction="lower",
+                actuals={2024: Decimal("1E-20"), 2025: Decimal(20)})  # fmt: skip
+    measure = Measure(name="テスト", kpis=[misplaced, fewer], file="a.xlsx", sheet="施策1")
+    problems = grade_measure(measure)
+    assert [(p.code, p.message) for p in problems] == [
+        ("ratio-out-of-range", "「目標の桁」の 2024・2025年度の達成率が 10 の 17 乗 % 以上になるため、評価できません。"),
+        ("ratio-out-of-range", "「少ない方が良い」の 2024年度の達成率が 10 の 17 乗 % 以上になるため、評価できません。"),
+    ]  # fmt: skip
+    assert misplaced.grades == {} and misplaced.ratios == {}
+    assert fewer.grades == {2025: "C"} and fewer.ratios == {2025: Fraction(1, 2)}
+
+
 def test_rule_description_states_the_bands() -> None:
     text = DEFAULT_RULE.describe()
     assert "A: 100%以上" in text

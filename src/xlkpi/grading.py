@@ -156,28 +156,42 @@ def _grade_kpi(kpi: Kpi, rule: Rule) -> tuple[str, dict[str, object]] | None:
                 _grade_reached(kpi, rule, lower)
                 return None
             return "progress-no-span", {"value": target}
-        for year, actual in kpi.actuals.items():
-            _put(kpi, year, (Fraction(actual) - Fraction(base)) / span, rule)
-        return None
+        progress = {y: (Fraction(a) - Fraction(base)) / span for y, a in kpi.actuals.items()}
+        return _grade_years(kpi, progress, rule)
     if target == 0 and rule.zero_target == REACHED:
         _grade_reached(kpi, rule, lower)
         return None
     if target <= 0:
         return "target-not-positive", {"value": target}
+    ratios: dict[int, Fraction] = {}
     for year, actual in kpi.actuals.items():
         if not lower:
-            _put(kpi, year, achievement(actual, target), rule)
+            ratios[year] = achievement(actual, target)
         elif actual > 0:
-            _put(kpi, year, Fraction(target) / Fraction(actual), rule)
+            ratios[year] = Fraction(target) / Fraction(actual)
         else:  # nothing at all where less is better: the target is met
             kpi.grades[year] = rule.labels[0]
+    return _grade_years(kpi, ratios, rule)
+
+
+# 10^17 %: only a misplaced digit or decimal point gets a ratio this far, and
+# beyond it a ratio no longer fits the decimal arithmetic of the summary.
+RATIO_LIMIT = Fraction(10**15)
+
+
+def _grade_years(
+    kpi: Kpi, ratios: dict[int, Fraction], rule: Rule
+) -> tuple[str, dict[str, object]] | None:
+    """Grade each year's ratio; a year whose ratio is out of range gets no grade, and is named."""
+    beyond = sorted(year for year, ratio in ratios.items() if abs(ratio) >= RATIO_LIMIT)
+    for year, ratio in ratios.items():
+        if year not in beyond:
+            shown = rule.rounded(ratio)
+            kpi.ratios[year] = shown
+            kpi.grades[year] = rule.grade(shown)
+    if beyond:
+        return "ratio-out-of-range", {"year": "・".join(map(str, beyond))}
     return None
-
-
-def _put(kpi: Kpi, year: int, ratio: Fraction, rule: Rule) -> None:
-    shown = rule.rounded(ratio)
-    kpi.ratios[year] = shown
-    kpi.grades[year] = rule.grade(shown)
 
 
 def _grade_reached(kpi: Kpi, rule: Rule, lower: bool) -> None:
