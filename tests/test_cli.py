@@ -1,4 +1,4 @@
-"""The command line: exact output and the exit-code contract (0 ok, 1 input, 2 usage, 3 output)."""
+"""The command line: exact output and the exit-code contract (0 ok, 1 input, 2 usage, 3 output, 4 fault)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from conftest import SAMPLES
 from xlkpi import __version__
@@ -121,3 +123,17 @@ def test_merge_with_previous_summary(tmp_path: Path) -> None:
         "merge", SAMPLES, "-o", tmp_path / "x.xlsx", "--previous", tmp_path / "ない.xlsx"
     )
     assert code == 2 and "入力が見つかりません" in err
+
+
+def test_a_fault_in_xlkpi_is_not_taken_for_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr("xlkpi.summary.write_summary", broken)
+    out = tmp_path / "s.xlsx"
+    code, _, err = run("merge", SAMPLES, "-o", out)
+    assert code == 4  # not 1, which promises a written summary
+    assert "ZeroDivisionError: a bug" in err and "内部エラー" in err
+    assert not out.exists()

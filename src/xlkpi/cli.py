@@ -1,7 +1,8 @@
 """Command line: parse arguments, call the library, render the result. No logic here.
 
 Exit codes (a contract, see README): 0 all read, 1 some input rejected or with
-errors (the summary is still written), 2 usage, 3 output not writable.
+errors (the summary is still written), 2 usage, 3 output not writable, 4 a fault
+in xlkpi itself (never 1: a script must not take a crash for a written summary).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from xlkpi.grading import Rule
     from xlkpi.problems import Report
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OUTPUT = 0, 1, 2, 3
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OUTPUT, EXIT_FAULT = 0, 1, 2, 3, 4
 TERMINAL_PROBLEMS = 40  # merge prints this many; the ledger sheet holds them all
 
 
@@ -197,6 +199,13 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
     except (UsageError, SettingsError) as exc:
         err.write(f"{exc}\n")
         return EXIT_USAGE
+    except Exception:
+        err.write(
+            traceback.format_exc()
+            + "xlkpi の内部エラーで止まりました（調書の誤りではありません）。集計ブックは作成していません。"
+            "この表示と、使った調書を xlkpi の担当者に知らせてください。\n"
+        )
+        return EXIT_FAULT
 
 
 def _template(args: argparse.Namespace, out: IO[str]) -> int:
