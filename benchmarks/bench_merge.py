@@ -2,7 +2,9 @@
 
 Every figure is a whole process (start-up included), timed in the same run, so
 the ratios hold on a noisy machine. Peak RSS is the largest sum of the resident
-memory of the process and its children, sampled every 10 ms.
+memory of the process and its children, sampled every 10 ms. CPU is the user and
+system seconds of the process and its children: divided by the cores, it is the
+shortest wall time the same work could take with no core ever idle.
 
     python benchmarks/bench_merge.py            # S and M corpora
     python benchmarks/bench_merge.py L --runs 3 # the 25,000-sheet corpus
@@ -19,6 +21,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -27,6 +30,7 @@ import threading
 import time
 from importlib.metadata import version
 from pathlib import Path
+from typing import NamedTuple
 
 import python_calamine
 
@@ -65,8 +69,20 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def timed(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak tree RSS of one run of a command."""
+class Run(NamedTuple):
+    seconds: float  # wall
+    peak: int  # bytes, process tree
+    cpu: float  # user + system seconds, process tree
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str]) -> Run:
+    """Wall seconds, peak tree RSS and CPU seconds of one run of a command."""
+    cpu_before = children_cpu()
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
@@ -84,7 +100,7 @@ def timed(command: list[str]) -> tuple[float, int]:
     sampler.join()
     if code not in (0, 1):
         raise RuntimeError(f"{command[:3]} exited {code}")
-    return seconds, peak
+    return Run(seconds, peak, children_cpu() - cpu_before)
 
 
 def corpus(size: str) -> tuple[Path, dict[str, list[str]], int]:
@@ -134,25 +150,37 @@ def run_size(size: str, runs: int, with_pandas: bool) -> dict[str, object]:
     }
     if with_pandas:
         commands["pandas.read_excel (openpyxl)"] = [sys.executable, "-c", PANDAS, str(folder)]
-    samples: dict[str, list[tuple[float, int]]] = {label: [] for label in commands}
+    samples: dict[str, list[Run]] = {label: [] for label in commands}
     for run in range(runs):  # interleaved, so a noisy spell hits every command alike
         for label, command in commands.items():
             if run == 0 or not label.startswith("pandas"):
                 samples[label].append(timed(command))
-    results: dict[str, tuple[float, int]] = {
-        label: (statistics.median(s for s, _ in found), max(p for _, p in found))
+    results = {
+        label: Run(
+            statistics.median(r.seconds for r in found),
+            max(r.peak for r in found),
+            statistics.median(r.cpu for r in found),
+        )
         for label, found in samples.items()
     }
     matched, total = check_grades(out, expected)
-    base = results["bare calamine read"][0]
+    base = results["bare calamine read"]
+    cores = os.cpu_count() or 1
     print(f"\n{size} corpus: {sheets:,} form sheets, median of {runs} runs (pandas: 1 run)")
-    print(f"{'':30} {'seconds':>9} {'x calamine':>11} {'sheets/s':>10} {'peak RSS':>10}")
-    for label, (seconds, peak) in results.items():
+    print(
+        f"{'':30} {'seconds':>9} {'x calamine':>11} {'sheets/s':>10} {'peak RSS':>10} {'CPU s':>7}"
+    )
+    for label, found in results.items():
         print(
-            f"{label:30} {seconds:9.2f} {seconds / base:11.2f} {sheets / seconds:10,.0f} {peak / 2**20:8.0f} MB"
+            f"{label:30} {found.seconds:9.2f} {found.seconds / base.seconds:11.2f}"
+            f" {sheets / found.seconds:10,.0f} {found.peak / 2**20:8.0f} MB"
+            f" {found.cpu:7.2f}"
         )
+    floor = results["xlkpi merge"].cpu / cores
+    print(f"xlkpi merge's CPU over {cores} cores (no core ever idle): {floor:.2f} s,"
+          f" {floor / base.seconds:.2f}x calamine")  # fmt: skip
     if with_pandas:
-        speedup = results["pandas.read_excel (openpyxl)"][0] / results["xlkpi merge"][0]
+        speedup = results["pandas.read_excel (openpyxl)"].seconds / results["xlkpi merge"].seconds
         print(f"xlkpi merge is {speedup:.1f}x faster than pandas.read_excel")
     print(f"grades equal to the generator's: {matched:,} / {total:,}")
     return {"size": size, "sheets": sheets, "results": results, "grades": (matched, total)}
@@ -173,7 +201,7 @@ def startup(runs: int) -> None:
     }  # fmt: skip
     print(f"\nstart-up, median of {runs} runs")
     for label, command in commands.items():
-        seconds = statistics.median(timed(command)[0] for _ in range(runs))
+        seconds = statistics.median(timed(command).seconds for _ in range(runs))
         print(f"{label:30} {seconds:9.3f} s")
 
 
@@ -190,8 +218,8 @@ def main() -> None:
     measured = [run_size(size, args.runs, args.pandas) for size in args.sizes]
     by_size = {m["size"]: m for m in measured}
     if "M" in by_size and "L" in by_size:
-        m_time = by_size["M"]["results"]["xlkpi merge"][0]  # type: ignore[index]
-        l_time = by_size["L"]["results"]["xlkpi merge"][0]  # type: ignore[index]
+        m_time = by_size["M"]["results"]["xlkpi merge"].seconds  # type: ignore[index]
+        l_time = by_size["L"]["results"]["xlkpi merge"].seconds  # type: ignore[index]
         print(f"\nL / M time for 5x the sheets: {l_time / m_time:.2f}x")
 
 
