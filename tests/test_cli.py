@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLES
+from conftest import ROOT, SAMPLES
 from xlkpi import __version__
 from xlkpi.cli import main
+from xlkpi.render import year_outside_plan
 
 
 def run(*argv: str | Path) -> tuple[int, str, str]:
@@ -59,6 +60,32 @@ def test_year_option(tmp_path: Path) -> None:
     code, out, _ = run("merge", SAMPLES, "-o", tmp_path / "s.xlsx", "--year", "2025")
     assert code == 0
     assert "2025年度（令和7年度）の達成状況: A 0件、B 0件、C 0件、D 0件（A及びB －）" in out
+
+
+def test_a_year_outside_every_plan_period_is_a_usage_error(tmp_path: Path) -> None:
+    # It used to stop with an internal error (exit 4): the summary had no column for the year.
+    for year in ("2030", "2023"):
+        target = tmp_path / f"{year}.xlsx"
+        code, _, err = run("merge", SAMPLES, "-o", target, "--year", year)
+        assert code == 2
+        assert f"--year {year}: 調書の計画期間（2024〜2028年度）にない年度のため" in err
+        assert "内部エラー" not in err
+        assert not target.exists()
+
+
+def test_a_year_given_with_no_form_read_still_writes_the_summary(tmp_path: Path) -> None:
+    target = tmp_path / "s.xlsx"
+    code, out, err = run("merge", ROOT / "templates" / "kpi_template.xlsx", "-o", target,
+                         "--year", "2024")  # fmt: skip
+    assert code == 1, err
+    assert "2024年度（令和6年度）の達成状況: A 0件、B 0件、C 0件、D 0件（A及びB －）" in out
+    assert target.exists()
+
+
+def test_plan_years_are_named_as_runs() -> None:
+    assert year_outside_plan(2022, (2019, 2020, 2021, 2024, 2025, 2027)).startswith(
+        "--year 2022: 調書の計画期間（2019〜2021・2024〜2025・2027年度）にない年度のため"
+    )
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:

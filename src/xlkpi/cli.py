@@ -227,14 +227,17 @@ def _template(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from xlkpi.merge import merge
-    from xlkpi.render import merge_summary
+    from xlkpi.merge import YearOutsidePlan, merge
+    from xlkpi.render import merge_summary, year_outside_plan
     from xlkpi.summary import write_summary
 
-    with _progress(out, err) as progress:
-        result = merge(args.inputs, year=args.year, output=args.output, previous=args.previous,
-                       limits=_limits(args), jobs=_jobs(args), on_file=progress,
-                       rule=_rule(args))  # fmt: skip
+    try:
+        with _progress(out, err) as progress:
+            result = merge(args.inputs, year=args.year, output=args.output,
+                           previous=args.previous, limits=_limits(args), jobs=_jobs(args),
+                           on_file=progress, rule=_rule(args))  # fmt: skip
+    except YearOutsidePlan as exc:
+        raise UsageError(year_outside_plan(exc.year, exc.years)) from exc
     _print_problems(result.report, err)
     if progress.drawn:  # a person has watched a long read: say what the wait is now
         err.write("集計ブックを作成しています…\n")

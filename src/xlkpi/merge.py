@@ -32,6 +32,15 @@ _SHEET_KINDS = {
 }
 
 
+class YearOutsidePlan(Exception):
+    """The report year asked for is none of the returns' plan years (a usage error)."""
+
+    def __init__(self, year: int, years: tuple[int, ...]) -> None:
+        super().__init__(year, years)
+        self.year = year
+        self.years = years
+
+
 @dataclass
 class FileResult:
     """What one workbook gave: ledger rows (file first), problems, graded measures."""
@@ -56,8 +65,10 @@ class MergeResult:
 
     @property
     def grade_years(self) -> tuple[int, ...]:
-        """Years that get a grade column: the plan years and the compared previous year."""
-        extra = {self.comparison.year} if self.comparison else set()
+        """Years that get a grade column: the plan years, the report year and the compared one."""
+        extra = {self.year} if self.year is not None else set()
+        if self.comparison is not None:
+            extra.add(self.comparison.year)
         return tuple(sorted(set(self.years) | extra))
 
     def continuing_weak(self) -> list[tuple[Measure, Kpi]]:
@@ -197,6 +208,8 @@ def merge(
 ) -> MergeResult:
     """Read every return under `inputs`; `output` may not be one of them.
 
+    A `year` given must be a plan year of some return (YearOutsidePlan otherwise).
+
     `previous` is last year's summary, used where the forms hold no previous-year actual.
     `jobs` worker processes read the files; `on_file(files, sheets)` is told of each file read.
     """
@@ -225,6 +238,8 @@ def merge(
     years = tuple(sorted({y for m in measures for y in m.years}))
     if year is None:
         year = latest_actual_year(measures)
+    elif years and year not in years:
+        raise YearOutsidePlan(year, years)
     comparison = None
     if year is not None:
         report.extend(_missing_actuals(measures, year))

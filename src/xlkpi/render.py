@@ -130,3 +130,18 @@ def forms_summary(year: int, written: list[Written], *, complete: bool) -> str:
             "読み込めなかったファイル・シートの施策は含まれていません（上のエラーを参照）。"
         )
     return "\n".join(lines) + "\n"
+
+
+def year_outside_plan(year: int, plan_years: tuple[int, ...]) -> str:
+    """Why --year was refused: the plan years the returns hold, as runs (2024〜2028年度)."""
+    runs: list[list[int]] = []
+    for plan_year in plan_years:
+        if runs and plan_year == runs[-1][-1] + 1:
+            runs[-1].append(plan_year)
+        else:
+            runs.append([plan_year])
+    spans = "・".join(f"{r[0]}〜{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs)
+    return (
+        f"--year {year}: 調書の計画期間（{spans}年度）にない年度のため、評価できません。"
+        "今年度を確認してください。"
+    )
