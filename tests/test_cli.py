@@ -152,6 +152,25 @@ def test_merge_with_previous_summary(tmp_path: Path) -> None:
     assert code == 2 and "入力が見つかりません" in err
 
 
+def test_an_unreadable_previous_summary_is_named_in_words(tmp_path: Path) -> None:
+    not_excel = tmp_path / "前年度.xlsx"
+    not_excel.write_text("No,施策名\n", encoding="utf-8")
+    empty = tmp_path / "空.xlsx"
+    empty.write_bytes(b"")
+    expected = {
+        not_excel: "前年度.xlsx: 前年度の集計ブックを読み込めません（Excel ブックではありません"
+        "（先頭のバイトが Excel ブックのものではありません））。",
+        empty: "空.xlsx: 前年度の集計ブックを読み込めません（ファイルが空です（0 バイト））。",
+        SAMPLES / "01_保健福祉部.xlsx": "01_保健福祉部.xlsx: 前年度の集計ブックを読み込めません"
+        "（「データ」シートがありません）。",
+    }
+    for previous, message in expected.items():
+        target = tmp_path / "s.xlsx"
+        code, _, err = run("merge", SAMPLES, "-o", target, "--previous", previous)
+        assert code == 1 and target.exists()
+        assert message in err  # once a Python tuple: ('not-excel', '先頭のバイトが…')
+
+
 def test_a_fault_in_xlkpi_is_not_taken_for_bad_input(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -49,9 +49,14 @@ def read_previous_grades(
     where = {"file": path.name}
     try:
         rows = Workbook(path.read_bytes()).rows(DATA_SHEET)
-    except (OSError, Rejected, KeyError) as exc:
-        detail = "「データ」シートがありません" if isinstance(exc, KeyError) else str(exc)
+    except Rejected as exc:  # said as it would be of a return: "Excel ブックではありません（…）"
+        said = problem(exc.code, detail=exc.detail).message.removesuffix("。")
+        return {}, [problem("previous-unreadable", **where, detail=said)]
+    except OSError as exc:
+        detail = f"読み込めません: {exc.strerror or type(exc).__name__}"
         return {}, [problem("previous-unreadable", **where, detail=detail)]
+    except KeyError:
+        return {}, [problem("previous-unreadable", **where, detail="「データ」シートがありません")]
     header = [clean_text(v) for v in rows[0]] if rows else []
     if not all(name in header for name in _COLUMNS):
         return {}, [
