@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from pathlib import Path
 
 import builders
+from conftest import SAMPLES
 from xlkpi import form
 from xlkpi.cli import main
 from xlkpi.merge import merge
@@ -99,3 +101,20 @@ def test_the_ledger_lists_every_file_and_sheet_exactly_once(tmp_path: Path) -> N
         ("隠し", Status.SKIPPED),
     ]
     assert all(e.note for e in ledger if e.status is not Status.READ)
+
+
+def test_a_summary_left_among_the_returns_is_named_not_read_as_forms(tmp_path: Path) -> None:
+    from xlkpi.summary import write_summary
+
+    returns = tmp_path / "returns"
+    shutil.copytree(SAMPLES, returns)
+    write_summary(merge([SAMPLES]), returns / "令和5年度集計.xlsx")
+    result = merge([returns])
+    mine = [p for p in result.report.problems if p.file == "令和5年度集計.xlsx"]
+    # Once its 達成状況一覧 and データ sheets were read as forms: 「施策名がありません」 errors.
+    assert [(p.code, p.sheet) for p in mine] == [("summary-as-return", "")]
+    assert "--previous" in mine[0].hint
+    assert [(e.sheet, e.status) for e in result.report.ledger if e.file == mine[0].file] == [
+        ("", Status.WARNING)
+    ]
+    assert len(result.measures) == 32 and result.report.ok

@@ -17,7 +17,7 @@ from xlkpi import form
 from xlkpi.grading import DEFAULT_RULE, Rule, grade_measure
 from xlkpi.intake import Candidate, InputMissing, Limits, discover
 from xlkpi.model import Kpi, Measure, latest_actual_year
-from xlkpi.previous import Comparison, compare
+from xlkpi.previous import Comparison, compare, is_summary
 from xlkpi.problems import LedgerEntry, Problem, Report, Severity, Status, problem
 from xlkpi.reader import read_sheet
 from xlkpi.tally import Tallies, tally, weak_in_both
@@ -104,6 +104,9 @@ def read_file(
         return result
     if suffix in (".xls", ".xlsb", ".ods"):
         fail("extension-mismatch", ext=suffix, actual="Excel ブック (.xlsx)")
+    if is_summary(info.name for info in book.sheets):  # last year's, left among the returns
+        fail("summary-as-return")
+        return result
     if book.has_macros or suffix == ".xlsm":
         head.note = "マクロは実行せず、値だけを読み込みました。"
     for info in book.sheets:

@@ -16,6 +16,7 @@ previous-orphan) and listed on 概要; nothing is merged or dropped silently.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,10 +25,18 @@ from xlkpi.problems import Problem, problem
 from xlkpi.values import clean_text, fold_label
 from xlkpi.workbook import Rejected, Workbook
 
-DATA_SHEET = "データ"  # the summary's sheet (summary.base uses this name)
+# The summary's sheets that say a workbook is one (summary.base uses these names).
+DATA_SHEET = "データ"
+MEASURE_SHEET = "施策データ"
+LEDGER_SHEET = "受付"
 _COLUMNS = ("施策名", "成果指標", "年度", "評価")
 
 Key = tuple[str, str]
+
+
+def is_summary(sheet_names: Iterable[str]) -> bool:
+    """An xlkpi summary, told by its sheets: no return has all three."""
+    return {DATA_SHEET, MEASURE_SHEET, LEDGER_SHEET} <= set(sheet_names)
 
 
 @dataclass

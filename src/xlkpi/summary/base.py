@@ -11,7 +11,9 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from xlkpi.merge import MergeResult
 from xlkpi.model import Kpi, Measure
-from xlkpi.previous import DATA_SHEET as DATA_SHEET  # one name: last year's summary is read by it
+from xlkpi.previous import DATA_SHEET as DATA_SHEET  # one name each: see previous.py
+from xlkpi.previous import LEDGER_SHEET as LEDGER_SHEET
+from xlkpi.previous import MEASURE_SHEET as MEASURE_SHEET
 from xlkpi.sheetwriter import BulkSheet, CheckedSheet, RowTemplate
 from xlkpi.style import A4, EXTRA_GRADE_FILLS, FONT, GRADE_FILLS, LABEL_FILL
 from xlkpi.tally import Counts
@@ -22,8 +24,6 @@ LIST_SHEET = "達成状況一覧"
 FIELD_SHEET = "分野別集計"
 CONTINUING_SHEET = "継続C・D"
 COMMENTS_SHEET = "評価コメント"
-MEASURE_SHEET = "施策データ"
-LEDGER_SHEET = "受付"
 UNGROUPED = "（未記入）"  # shown for a missing viewpoint or policy field
 
 
