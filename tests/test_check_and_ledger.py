@@ -118,3 +118,28 @@ def test_a_summary_left_among_the_returns_is_named_not_read_as_forms(tmp_path: P
         ("", Status.WARNING)
     ]
     assert len(result.measures) == 32 and result.report.ok
+
+
+def test_nothing_to_merge_is_not_success(tmp_path: Path) -> None:
+    # An empty or wrong folder used to exit 0 with an empty summary.
+    empty, memo_only = tmp_path / "empty", tmp_path / "memo"
+    empty.mkdir()
+    memo_only.mkdir()
+    (memo_only / "提出状況.txt").write_text("未提出: 建設部", encoding="utf-8")
+    for folder in (empty, memo_only):
+        target = tmp_path / f"{folder.name}.xlsx"
+        err = io.StringIO()
+        code = main(["merge", str(folder), "-o", str(target)], io.StringIO(), err)
+        assert code == 1 and target.exists()
+        assert (
+            err.getvalue()
+            == "集計できる施策が 1 件もありません（読み込める調書がありませんでした）。\n"
+        )
+    summary = tmp_path / "集計.xlsx"
+    from xlkpi.summary import write_summary
+
+    write_summary(merge([SAMPLES]), summary)
+    assert [p.code for p in merge([summary]).report.problems] == [
+        "summary-as-return",
+        "nothing-merged",
+    ]

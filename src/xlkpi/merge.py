@@ -234,6 +234,8 @@ def merge(
         report.extend(result.problems)
         measures.extend(result.measures)
     measures = _drop_duplicates(measures, report)
+    if not measures and report.ok:  # an empty or wrong folder must not look like success
+        report.add(problem("nothing-merged"))
     named = {fold_label(k.name) for m in measures for k in m.kpis}
     for name in sorted(rule.lower_is_better - named):  # a typo in the settings is not silent
         report.add(problem("settings-kpi-unknown", file=rule.source, kpi=name))

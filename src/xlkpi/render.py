@@ -22,7 +22,9 @@ def problem_lines(report: Report, *, hints: bool = False, limit: int | None = No
     if limit is not None:
         problems = [*report.errors, *report.warnings]
     lines = [
-        f"{p.where}: {p.message}" + (f"（{p.hint}）" if hints and p.hint else "")
+        (f"{p.where}: " if p.where else "")
+        + p.message
+        + (f"（{p.hint}）" if hints and p.hint else "")
         for p in problems[:limit]
     ]
     if limit is not None and len(problems) > limit:
