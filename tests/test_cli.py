@@ -99,6 +99,27 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert code == 2 and "入力のファイルと同じです" in err
 
 
+def test_last_years_summary_is_never_overwritten_by_this_years(tmp_path: Path) -> None:
+    last = tmp_path / "集計.xlsx"
+    assert run("merge", SAMPLES, "-o", last)[0] == 0
+    before = last.read_bytes()
+    (tmp_path / "sub").mkdir()
+    same = tmp_path / "sub" / ".." / "集計.xlsx"  # the same file, spelled otherwise
+    code, _, err = run("merge", SAMPLES, "--previous", last, "-o", same)
+    assert code == 2 and f"出力先 {same} が入力のファイルと同じです" in err
+    assert last.read_bytes() == before  # it used to be read, then replaced
+
+
+def test_an_output_name_excel_would_not_open_is_refused(tmp_path: Path) -> None:
+    for name in ("集計.xls", "集計.xlsm", "集計"):
+        code, _, err = run("merge", SAMPLES, "-o", tmp_path / name)
+        assert code == 2, name
+        assert "の名前は .xlsx で終えてください" in err
+        assert not (tmp_path / name).exists()
+    assert run("template", "-o", tmp_path / "様式.xls")[0] == 2
+    assert run("merge", SAMPLES, "-o", tmp_path / "集計.XLSX")[0] == 0
+
+
 def test_unwritable_output_exits_3(tmp_path: Path) -> None:
     code, _, err = run("merge", SAMPLES, "-o", tmp_path / "ない" / "s.xlsx")
     assert code == 3

@@ -217,7 +217,7 @@ def _template(args: argparse.Namespace, out: IO[str]) -> int:
         period = parse_period(args.period, args.base_year)
     except ValueError as exc:
         raise UsageError(f"xlkpi template: {exc}") from exc
-    write_template(args.output, period, _rule(args, inputs=[]))
+    write_template(_workbook_path(args.output), period, _rule(args, inputs=[]))
     first, last = period.years[0], period.years[-1]
     out.write(
         f"様式を作成しました: {args.output}（計画期間 {year_header(first)}〜{year_header(last)}、"
@@ -233,7 +233,7 @@ def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
     try:
         with _progress(out, err) as progress:
-            result = merge(args.inputs, year=args.year, output=args.output,
+            result = merge(args.inputs, year=args.year, output=_workbook_path(args.output),
                            previous=args.previous, limits=_limits(args), jobs=_jobs(args),
                            on_file=progress, rule=_rule(args))  # fmt: skip
     except YearOutsidePlan as exc:
@@ -324,6 +324,15 @@ def _rule(args: argparse.Namespace, inputs: list[Path] | None = None) -> Rule:
         raise InputMissing(str(args.config))
     path = args.config or find_settings(args.inputs if inputs is None else inputs)
     return load_rule(path) if path is not None else DEFAULT_RULE
+
+
+def _workbook_path(path: Path) -> Path:
+    """An output the way Excel will open it: xlkpi writes .xlsx content only."""
+    if path.suffix.lower() != ".xlsx":
+        raise UsageError(
+            f"出力先 {path} の名前は .xlsx で終えてください（作成するのは .xlsx 形式のブックです）。"
+        )
+    return path
 
 
 def _jobs(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 
 from xlkpi import form
 from xlkpi.grading import DEFAULT_RULE, Rule, grade_measure
-from xlkpi.intake import Candidate, InputMissing, Limits, discover
+from xlkpi.intake import Candidate, InputMissing, Limits, OutputIsInput, discover
 from xlkpi.model import Kpi, Measure, latest_actual_year
 from xlkpi.previous import Comparison, compare, is_summary
 from xlkpi.problems import LedgerEntry, Problem, Report, Severity, Status, problem
@@ -218,6 +218,8 @@ def merge(
     """
     if previous is not None and not previous.is_file():
         raise InputMissing(str(previous))
+    if previous is not None and output is not None and previous.resolve() == output.resolve():
+        raise OutputIsInput(str(output))  # last year's summary would be replaced by this one
     candidates, skipped = discover(inputs, output)
     report = Report(ledger=list(skipped))
     measures: list[Measure] = []
