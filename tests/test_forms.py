@@ -127,6 +127,19 @@ def test_forms_never_write_over_the_returns(tmp_path: Path) -> None:
     assert after == before
 
 
+def test_forms_are_never_written_over_workbooks_already_there(tmp_path: Path) -> None:
+    # Next year's returns come back under the same names; a second run used to replace them.
+    folder = tmp_path / "next"
+    assert run("forms", SAMPLES, "-o", folder)[0] == 0
+    filled = folder / "05_消防本部.xlsx"
+    filled.write_bytes(b"a department's filled-in return")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    code, _, err = run("forms", SAMPLES, "-o", folder)
+    assert code == 2
+    assert "出力先のフォルダに同じ名前のブックがあります（01_保健福祉部.xlsx ほか 7 件）" in err
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
 def test_a_broken_return_is_reported_and_the_rest_still_written(tmp_path: Path) -> None:
     returns = tmp_path / "returns"
     shutil.copytree(SAMPLES, returns)

@@ -247,7 +247,13 @@ def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from xlkpi.prefill import PeriodTooLong, holds_returns, read_source, write_next_year_forms
+    from xlkpi.prefill import (
+        FormsExist,
+        PeriodTooLong,
+        holds_returns,
+        read_source,
+        write_next_year_forms,
+    )
     from xlkpi.render import forms_summary
 
     folder: Path = args.output
@@ -270,6 +276,12 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         written = write_next_year_forms(source.measures, source.year, folder, rule)
+    except FormsExist as exc:
+        more = f" ほか {len(exc.paths) - 1} 件" if len(exc.paths) > 1 else ""
+        raise UsageError(
+            f"出力先のフォルダに同じ名前のブックがあります（{exc.paths[0].name}{more}）。"
+            "記入済みの調書を上書きしないよう、何も書きませんでした。空のフォルダを指定してください。"
+        ) from exc
     except PeriodTooLong as exc:
         err.write(
             f"計画期間が長すぎるため、様式に書けません（{exc}）。年度の記入を確認してください。\n"

@@ -30,6 +30,14 @@ from xlkpi.workbook import Rejected, Workbook
 OPEN_TEXTS = (form.EVALUATION.key, form.NEXT_STEPS.key)  # rewritten every year
 
 
+class FormsExist(Exception):
+    """Workbooks of these names are already in the folder: maybe next year's returns, filled in."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        super().__init__(paths)
+        self.paths = paths
+
+
 class NotASummary(Exception):
     """The file is not an xlkpi summary with 施策データ and データ sheets."""
 
@@ -153,12 +161,18 @@ class Written:
 def write_next_year_forms(
     measures: list[Measure], year: int, folder: Path, rule: Rule = DEFAULT_RULE
 ) -> list[Written]:
-    """One pre-filled workbook per original file (its instructions state `rule`), in order."""
+    """One pre-filled workbook per original file (its instructions state `rule`), in order.
+
+    Nothing is written over an existing workbook (FormsExist), nor when a period is too long.
+    """
     by_file = by_source(measures)
-    plans = []  # every period is checked before anything is written
+    plans = []  # every period and every name is checked before anything is written
     for source, name in output_names(measures).items():
         own = [next_year_measure(m, year) for m in by_file[source]]
         plans.append((own, Written(folder / name, source, len(own), period_of(own))))
+    existing = [written.path for _, written in plans if written.path.exists()]
+    if existing:
+        raise FormsExist(existing)
     for own, written in plans:
         open_year = year + 1 if year + 1 in written.period.years else None
         write_forms(written.path, own, written.period, open_year=open_year, rule=rule)
