@@ -143,3 +143,17 @@ def test_nothing_to_merge_is_not_success(tmp_path: Path) -> None:
         "summary-as-return",
         "nothing-merged",
     ]
+
+
+def test_a_file_given_twice_is_read_once(tmp_path: Path) -> None:
+    folder = tmp_path / "returns"
+    shutil.copytree(SAMPLES, folder)
+    (folder / "~$01_保健福祉部.xlsx").write_bytes(b"\x06owner")
+    (folder / "メモ.txt").write_text("提出状況", encoding="utf-8")
+    once = merge([folder])
+    # The folder twice used to stop on "ledger lists ('~$01_保健福祉部.xlsx', '') twice".
+    again = merge([folder, folder / "01_保健福祉部.xlsx", tmp_path / "." / "returns", folder])
+    assert [(e.file, e.sheet, e.status) for e in again.report.ledger] == [
+        (e.file, e.sheet, e.status) for e in once.report.ledger
+    ]
+    assert len(again.measures) == 32 and again.report.problems == once.report.problems

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from xlkpi.problems import LedgerEntry, Status
+
+T = TypeVar("T")
 
 # Sniffed and read (or refused with a reason); other files are listed as skipped.
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods"})
@@ -57,6 +61,9 @@ def discover(
             raise InputMissing(str(given))
     if output is not None and any(p.resolve() == output.resolve() for p in found):
         raise OutputIsInput(str(output))
+    # A file given twice (a folder and a file in it, or two spellings) is read once.
+    found = _first_of_each(found, lambda p: p)
+    skipped = _first_of_each(skipped, lambda entry: entry[0])
     names = [p.name for p in found] + [p.name for p, _ in skipped]
     unique = len(set(names)) == len(names)
 
@@ -64,11 +71,17 @@ def discover(
         return path.name if unique else str(path)
 
     # Sorted, so which of two conflicting returns is kept never depends on argument order.
-    candidates = sorted(
-        (Candidate(p, display(p)) for p in dict.fromkeys(found)), key=lambda c: c.display
-    )
+    candidates = sorted((Candidate(p, display(p)) for p in found), key=lambda c: c.display)
     ledger = [LedgerEntry(display(p), "", Status.SKIPPED, reason) for p, reason in skipped]
     return candidates, ledger
+
+
+def _first_of_each(items: list[T], path_of: Callable[[T], Path]) -> list[T]:
+    """In order, leaving out any item whose file was already seen, however it was spelled."""
+    kept: dict[Path, T] = {}
+    for item in items:
+        kept.setdefault(path_of(item).resolve(), item)
+    return list(kept.values())
 
 
 def _skip_reason(path: Path) -> str:
