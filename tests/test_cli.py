@@ -192,6 +192,25 @@ def test_an_unreadable_previous_summary_is_named_in_words(tmp_path: Path) -> Non
         assert message in err  # once a Python tuple: ('not-excel', '先頭のバイトが…')
 
 
+def test_a_reader_that_goes_away_is_not_a_fault(tmp_path: Path) -> None:
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    err = io.StringIO()
+    assert main(["check", str(SAMPLES), "--json"], ClosedPipe(), err) == 141
+    assert err.getvalue() == ""  # it said 内部エラー, with a traceback, and exited 4
+    # The whole program, its stdout closed before it writes (`xlkpi check --json | head -0`).
+    process = subprocess.Popen([sys.executable, "-m", "xlkpi", "check", str(SAMPLES), "--json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    with process.stderr:
+        said = process.stderr.read().decode()
+    assert process.wait() == 141
+    assert "Traceback" not in said and "Exception ignored" not in said
+
+
 def test_a_fault_in_xlkpi_is_not_taken_for_bad_input(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,13 +2,15 @@
 
 Exit codes (a contract, see README): 0 all read, 1 some input rejected or with
 errors (the summary is still written), 2 usage, 3 output not writable, 4 a fault
-in xlkpi itself (never 1: a script must not take a crash for a written summary).
+in xlkpi itself (never 1: a script must not take a crash for a written summary),
+141 when the reader of stdout went away, as a shell reports for any command.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from collections.abc import Iterator
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from xlkpi.problems import Report
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OUTPUT, EXIT_FAULT = 0, 1, 2, 3, 4
+EXIT_PIPE_CLOSED = 141  # what a shell reports for any command stopped by SIGPIPE
 TERMINAL_PROBLEMS = 40  # merge prints this many; the ledger sheet holds them all
 
 
@@ -199,6 +202,8 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
     except (UsageError, SettingsError) as exc:
         err.write(f"{exc}\n")
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader went away (`xlkpi check --json | head`): not a fault
+        return EXIT_PIPE_CLOSED
     except Exception:
         err.write(
             traceback.format_exc()
@@ -360,4 +365,12 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 
 def run() -> None:
-    sys.exit(main(sys.argv[1:], sys.stdout, sys.stderr))
+    code = main(sys.argv[1:], sys.stdout, sys.stderr)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = EXIT_PIPE_CLOSED
+    if code == EXIT_PIPE_CLOSED:  # Python would report the unflushable stdout at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(code)
