@@ -211,6 +211,34 @@ def test_a_reader_that_goes_away_is_not_a_fault(tmp_path: Path) -> None:
     assert "Traceback" not in said and "Exception ignored" not in said
 
 
+FULL_DISK = """
+import resource, signal, sys
+from xlkpi.cli import run
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+limit = int(sys.argv.pop(1))
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+sys.argv = ["xlkpi", *sys.argv[1:]]
+run()
+"""
+
+
+def test_a_disk_that_fills_up_is_an_output_error_said_in_words(tmp_path: Path) -> None:
+    # Files may not grow past a limit, as if the disk were full (summary ~60 kB, forms ~9 kB).
+    for argv, name in ((["20000", "merge", str(SAMPLES)], "集計.xlsx"),
+                       (["5000", "template"], "様式.xlsx")):  # fmt: skip
+        target = tmp_path / name
+        done = subprocess.run([sys.executable, "-c", FULL_DISK, *argv, "-o", str(target)],
+                              capture_output=True, text=True, check=False)  # fmt: skip
+        assert done.returncode == 3, done.stderr
+        assert (
+            "を書き込めませんでした（ファイルの大きさの上限を超えました: File too large）"
+            in done.stderr
+        )
+        # Collected later, XlsxWriter's unclosed zip tried again and printed a traceback.
+        assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+        assert list(tmp_path.iterdir()) == []  # no summary, no temporary file
+
+
 def test_a_fault_in_xlkpi_is_not_taken_for_bad_input(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

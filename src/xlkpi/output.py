@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -11,6 +12,29 @@ from pathlib import Path
 
 class OutputError(Exception):
     """The output cannot be written; the message is for the user (Japanese)."""
+
+
+_OS_REASONS = {
+    errno.ENOSPC: "ディスクの空き容量が足りません",
+    errno.EDQUOT: "ディスクの使用量の上限を超えました",
+    errno.EFBIG: "ファイルの大きさの上限を超えました",
+    errno.EACCES: "書き込む権限がありません",
+    errno.EPERM: "書き込む権限がありません",
+    errno.EROFS: "読み取り専用の場所です",
+}
+
+
+def failure(exc: BaseException) -> str:
+    """Why a write failed, in words: the OS error under XlsxWriter's, when there is one."""
+    cause: object = exc
+    for _ in range(5):  # FileCreateError(OSError), raised while handling it
+        if isinstance(cause, OSError) and cause.errno in _OS_REASONS:
+            return f"{_OS_REASONS[cause.errno]}: {cause.strerror}"
+        if not isinstance(cause, BaseException):
+            break
+        nested = cause.args[0] if cause.args else None
+        cause = cause.__cause__ or (nested if isinstance(nested, BaseException) else None)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _umask() -> int:

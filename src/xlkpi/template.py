@@ -20,8 +20,8 @@ from xlkpi import __version__, form
 from xlkpi.form import DEFAULT_PERIOD, Field, Layout, Period
 from xlkpi.grading import DEFAULT_RULE, Rule
 from xlkpi.model import Measure
-from xlkpi.output import OutputError, atomic_path
-from xlkpi.sheetwriter import CheckedSheet, WriteFailed
+from xlkpi.output import OutputError, atomic_path, failure
+from xlkpi.sheetwriter import CheckedSheet, WriteFailed, closing_zip
 from xlkpi.style import A4, FONT, INPUT_FILL, LABEL_FILL, NEXT_YEAR_FILL, WORKBOOK_OPTIONS
 from xlkpi.values import UNITS, year_header
 
@@ -67,10 +67,8 @@ def write_forms(
     """
     try:
         _write_forms(path, measures, period, open_year, rule)
-    except (WriteFailed, XlsxWriterException) as exc:
-        raise OutputError(
-            f"{path.name} を書き込めませんでした（{type(exc).__name__}: {exc}）。"
-        ) from exc
+    except (WriteFailed, XlsxWriterException, OSError) as exc:
+        raise OutputError(f"{path.name} を書き込めませんでした（{failure(exc)}）。") from exc
 
 
 def _write_forms(
@@ -100,7 +98,8 @@ def _write_forms(
                 name = f"{base}_{copy}"
             used.add(name)
             writer.sheet(name, measure)
-        book.close()
+        with closing_zip():
+            book.close()
 
 
 class _FormWriter:

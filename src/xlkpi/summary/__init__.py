@@ -17,8 +17,8 @@ from xlsxwriter.exceptions import XlsxWriterException
 
 from xlkpi import __version__
 from xlkpi.merge import MergeResult
-from xlkpi.output import OutputError, atomic_path
-from xlkpi.sheetwriter import BulkSheet, WriteFailed, fast_deflate
+from xlkpi.output import OutputError, atomic_path, failure
+from xlkpi.sheetwriter import BulkSheet, WriteFailed, closing_zip
 from xlkpi.style import WORKBOOK_OPTIONS
 from xlkpi.summary.base import Book, year_title
 from xlkpi.summary.field_tallies import write_field_tallies
@@ -41,10 +41,8 @@ def write_summary(result: MergeResult, path: Path) -> None:
         )
     try:
         _write(result, path)
-    except (WriteFailed, XlsxWriterException) as exc:
-        raise OutputError(
-            f"集計ブックを書き込めませんでした（{type(exc).__name__}: {exc}）。"
-        ) from exc
+    except (WriteFailed, XlsxWriterException, OSError) as exc:
+        raise OutputError(f"集計ブックを書き込めませんでした（{failure(exc)}）。") from exc
 
 
 def _write(result: MergeResult, path: Path) -> None:
@@ -71,7 +69,7 @@ def _write(result: MergeResult, path: Path) -> None:
             write_data(book)
             write_measures(book)
             write_ledger(book)
-            with fast_deflate():
+            with closing_zip(compresslevel=1):
                 workbook.close()
         finally:  # spooled rows of a failed write are not left open
             for sheet in workbook.worksheets():
