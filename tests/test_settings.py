@@ -353,3 +353,25 @@ def test_forms_and_template_tell_departments_the_rule_in_force(tmp_path: Path) -
     code, _, _ = run("template", "-o", tmp_path / "標準.xlsx")
     assert code == 0
     assert instructions(tmp_path / "標準.xlsx") == f"13. 評価の方法: {DEFAULT_RULE.describe()}"
+
+
+def test_two_settings_files_that_differ_are_not_guessed_between(tmp_path: Path) -> None:
+    progress = '[grading]\nmethod = "progress"\n'
+    first = returns(tmp_path / "市", kpi("指標", "100", "110", "105"), settings=progress)
+    second = tmp_path / "町"
+    second.mkdir()
+    write_forms(second / "町.xlsx", [Measure(name="町の施策", number=2, viewpoint="生活機能の強化",
+                                            policy_field="医療", kpis=[kpi("指標2", "1", "2", "2")])])  # fmt: skip
+    (second / "xlkpi.toml").write_text("", encoding="utf-8")
+    # The first folder's file used to grade both folders' returns, the other file unread.
+    code, _, err = run("merge", first, second, "-o", tmp_path / "s.xlsx")
+    assert code == 2 and not (tmp_path / "s.xlsx").exists()
+    assert (
+        f"内容の違う設定ファイルが複数あります（{first / 'xlkpi.toml'}、{second / 'xlkpi.toml'}）。"
+        "使う一つを --config で指定してください。"
+    ) in err
+    assert run("merge", first, second, "-o", tmp_path / "s.xlsx", "--config",
+               first / "xlkpi.toml")[0] == 0  # fmt: skip
+    (second / "xlkpi.toml").write_text(progress, encoding="utf-8")  # the same rule twice
+    code, out, _ = run("merge", first, second, "-o", tmp_path / "s.xlsx")
+    assert code == 0 and "設定ファイル xlkpi.toml の基準" in out

@@ -43,13 +43,26 @@ class SettingsError(Exception):
 
 
 def find_settings(inputs: list[Path]) -> Path | None:
-    """xlkpi.toml in the first input folder (or beside the first input file) that has one."""
+    """xlkpi.toml in an input folder (or beside an input file).
+
+    Two that differ are a SettingsError: which rule grades which return is not guessed.
+    """
+    found: dict[bytes, Path] = {}
     for item in inputs:
-        folder = item if item.is_dir() else item.parent
-        candidate = folder / FILE_NAME
+        candidate = (item if item.is_dir() else item.parent) / FILE_NAME
         if candidate.is_file():
-            return candidate
-    return None
+            try:
+                found.setdefault(candidate.read_bytes(), candidate)
+            except OSError as exc:
+                raise SettingsError(
+                    f"設定ファイル {candidate} を読み込めません（{exc}）。"
+                ) from exc
+    if len(found) > 1:
+        names = "、".join(str(path) for path in found.values())
+        raise SettingsError(
+            f"内容の違う設定ファイルが複数あります（{names}）。使う一つを --config で指定してください。"
+        )
+    return next(iter(found.values()), None)
 
 
 def load_rule(path: Path) -> Rule:
