@@ -13,6 +13,7 @@ import pytest
 from conftest import ROOT, SAMPLES
 from xlkpi import __version__
 from xlkpi.cli import main
+from xlkpi.output import atomic_path
 from xlkpi.render import year_outside_plan
 
 
@@ -237,6 +238,20 @@ def test_a_disk_that_fills_up_is_an_output_error_said_in_words(tmp_path: Path) -
         # Collected later, XlsxWriter's unclosed zip tried again and printed a traceback.
         assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
         assert list(tmp_path.iterdir()) == []  # no summary, no temporary file
+
+
+def test_ctrl_c_is_not_a_fault(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted_while_writing(result: object, path: Path) -> None:
+        with atomic_path(path) as temp:
+            temp.write_bytes(b"PK half a summary")
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("xlkpi.summary.write_summary", interrupted_while_writing)
+    (tmp_path / "out").mkdir()
+    code, _, err = run("merge", SAMPLES, "-o", tmp_path / "out" / "s.xlsx")
+    assert code == 130  # was Python's KeyboardInterrupt traceback
+    assert err.endswith("中断しました。書きかけのファイルは残していません。\n")
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_a_fault_in_xlkpi_is_not_taken_for_bad_input(

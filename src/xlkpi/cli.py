@@ -3,7 +3,8 @@
 Exit codes (a contract, see README): 0 all read, 1 some input rejected or with
 errors (the summary is still written), 2 usage, 3 output not writable, 4 a fault
 in xlkpi itself (never 1: a script must not take a crash for a written summary),
-141 when the reader of stdout went away, as a shell reports for any command.
+130 on Ctrl-C and 141 when the reader of stdout went away, as a shell reports for
+any command.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from xlkpi.problems import Report
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OUTPUT, EXIT_FAULT = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130  # what a shell reports for any command stopped by Ctrl-C (SIGINT)
 EXIT_PIPE_CLOSED = 141  # what a shell reports for any command stopped by SIGPIPE
 TERMINAL_PROBLEMS = 40  # merge prints this many; the ledger sheet holds them all
 
@@ -204,6 +206,9 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
         return EXIT_USAGE
     except BrokenPipeError:  # the reader went away (`xlkpi check --json | head`): not a fault
         return EXIT_PIPE_CLOSED
+    except KeyboardInterrupt:  # every output appears whole or not at all (output.atomic_path)
+        err.write("中断しました。書きかけのファイルは残していません。\n")
+        return EXIT_INTERRUPTED
     except Exception:
         err.write(
             traceback.format_exc()
