@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import python_calamine
 
 from conftest import ROOT, SAMPLES
 from xlkpi import __version__
@@ -98,6 +99,24 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     shutil.copytree(SAMPLES, inside)
     code, _, err = run("merge", inside, "-o", inside / "01_保健福祉部.xlsx")
     assert code == 2 and "入力のファイルと同じです" in err
+
+
+def test_a_summary_kept_in_the_returns_folder_is_remade_on_a_second_run(tmp_path: Path) -> None:
+    returns = tmp_path / "returns"
+    shutil.copytree(SAMPLES, returns)
+    target = returns / "集計.xlsx"
+    assert run("merge", returns, "-o", target)[0] == 0
+    first = target.read_bytes()
+    # The same command again used to stop: "出力先 … が入力のファイルと同じです" (exit 2).
+    code, out, err = run("merge", returns, "-o", target)
+    assert code == 0, err
+    assert "ファイル 8 件、施策 32 件、成果指標 34 件" in out
+    assert target.read_bytes() != first  # written anew (its ledger says so)
+    ledger = python_calamine.CalamineWorkbook.from_path(str(target)).get_sheet_by_name("受付")
+    rows = [r for r in ledger.to_python() if "集計.xlsx" in r]
+    assert [r[3:6] for r in rows] == [
+        ["対象外", "", "この実行の出力先です（前回作成した集計ブック。読み込まずに作り直します）。"]
+    ]
 
 
 def test_last_years_summary_is_never_overwritten_by_this_years(tmp_path: Path) -> None:

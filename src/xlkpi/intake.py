@@ -38,9 +38,13 @@ class Candidate:
 
 
 def discover(
-    inputs: list[Path], output: Path | None = None
+    inputs: list[Path], output: Path | None = None, *, output_is_summary: bool = False
 ) -> tuple[list[Candidate], list[LedgerEntry]]:
-    """Workbooks to read, and ledger rows for every other directory entry."""
+    """Workbooks to read, and ledger rows for every other directory entry.
+
+    The output among the inputs is OutputIsInput, unless it is the summary a previous
+    run wrote there (`output_is_summary`): that one is listed as skipped, and replaced.
+    """
     found: list[Path] = []
     skipped: list[tuple[Path, str]] = []
     for given in inputs:
@@ -60,7 +64,12 @@ def discover(
         else:
             raise InputMissing(str(given))
     if output is not None and any(p.resolve() == output.resolve() for p in found):
-        raise OutputIsInput(str(output))
+        if not output_is_summary:
+            raise OutputIsInput(str(output))
+        found = [p for p in found if p.resolve() != output.resolve()]
+        skipped.append(
+            (output, "この実行の出力先です（前回作成した集計ブック。読み込まずに作り直します）。")
+        )
     # A file given twice (a folder and a file in it, or two spellings) is read once.
     found = _first_of_each(found, lambda p: p)
     skipped = _first_of_each(skipped, lambda entry: entry[0])

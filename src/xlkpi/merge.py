@@ -220,7 +220,8 @@ def merge(
         raise InputMissing(str(previous))
     if previous is not None and output is not None and previous.resolve() == output.resolve():
         raise OutputIsInput(str(output))  # last year's summary would be replaced by this one
-    candidates, skipped = discover(inputs, output)
+    replaced = output is not None and output.is_file() and _is_summary_file(output)
+    candidates, skipped = discover(inputs, output, output_is_summary=replaced)
     report = Report(ledger=list(skipped))
     measures: list[Measure] = []
     results = read_all(candidates, limits, rule, jobs)
@@ -264,6 +265,13 @@ def merge(
         comparison=comparison,
         previous_tallies=tally(measures, comparison.year, rule) if comparison else None,
     )
+
+
+def _is_summary_file(path: Path) -> bool:
+    try:
+        return is_summary(sheet.name for sheet in Workbook(path.read_bytes()).sheets)
+    except (OSError, Rejected):
+        return False
 
 
 def _drop_duplicates(measures: list[Measure], report: Report) -> list[Measure]:
