@@ -64,6 +64,14 @@ def test_year_option(tmp_path: Path) -> None:
     assert "2025年度（令和7年度）の達成状況: A 0件、B 0件、C 0件、D 0件（A及びB －）" in out
 
 
+def test_limits_below_one_are_usage_errors(tmp_path: Path) -> None:
+    for option in ("--max-unzipped-mb", "--max-ratio", "--jobs"):
+        for value in ("0", "-3"):
+            code, _, err = run("merge", SAMPLES, "-o", tmp_path / "s.xlsx", option, value)
+            assert code == 2 and f"{option} は 1 以上の数で指定してください。" in err
+    assert not (tmp_path / "s.xlsx").exists()
+
+
 def test_a_year_outside_every_plan_period_is_a_usage_error(tmp_path: Path) -> None:
     # It used to stop with an internal error (exit 4): the summary had no column for the year.
     for year in ("2030", "2023"):

@@ -366,6 +366,10 @@ def _jobs(args: argparse.Namespace) -> int:
 
 
 def _limits(args: argparse.Namespace) -> Limits:
+    for option, value in (("--max-unzipped-mb", args.max_unzipped_mb),
+                          ("--max-ratio", args.max_ratio)):  # fmt: skip
+        if value < 1:  # 0 refused every return as too large, in a message per file
+            raise UsageError(f"{option} は 1 以上の数で指定してください。")
     return Limits(max_unzipped_bytes=args.max_unzipped_mb * 2**20, max_ratio=args.max_ratio)
 
 
