@@ -245,10 +245,21 @@ def test_17_zip_bomb_is_refused_fast_and_small(tmp_path: Path) -> None:
 
 
 def test_17_caps_are_overridable(tmp_path: Path) -> None:
-    builders.sample(tmp_path / "ok.xlsx")
-    out = io.StringIO()
-    code = main(["check", str(tmp_path), "--max-unzipped-mb", "0"], out, io.StringIO())
-    assert code == 1 and "展開後のサイズが大きすぎる" in out.getvalue()
+    source = SAMPLES / "05_消防本部.xlsx"
+    sheet = member(source, "xl/worksheets/sheet2.xml")
+    padded = sheet.replace(b"<sheetData>", b"<!--" + b" " * (2 * 2**20) + b"--><sheetData>")
+    path = rebuild(source, tmp_path / "padded.xlsx", {"xl/worksheets/sheet2.xml": padded})
+
+    def check(*options: str) -> tuple[int, str]:
+        out = io.StringIO()
+        return main(["check", str(path), *options], out, io.StringIO()), out.getvalue()
+
+    code, said = check()  # 2 MB of spaces pack ~1,000 to 1: over the default ratio cap
+    assert code == 1 and "の圧縮率" in said and "上限 100 倍" in said
+    code, said = check("--max-ratio", "100000")
+    assert "展開後のサイズが大きすぎる" not in said
+    code, said = check("--max-ratio", "100000", "--max-unzipped-mb", "1")
+    assert code == 1 and "展開後 2 MB、上限 1 MB" in said
 
 
 # --- Cell values ---------------------------------------------------------------------------
