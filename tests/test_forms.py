@@ -194,6 +194,24 @@ def test_an_edited_summary_with_a_far_year_is_refused_before_writing(tmp_path: P
     assert list((tmp_path / "next").iterdir()) == []
 
 
+def test_a_summary_that_lost_a_column_is_named_not_a_crash(tmp_path: Path) -> None:
+    assert run("merge", SAMPLES, "-o", tmp_path / "集計.xlsx")[0] == 0
+    for sheet, title in (("データ", "現状値"), ("施策データ", "施策名")):
+        wb = openpyxl.load_workbook(tmp_path / "集計.xlsx")
+        ws = wb[sheet]
+        next(c for c in ws[1] if c.value == title).value = f"{title}（修正）"  # edited in Excel
+        wb.save(tmp_path / "編集.xlsx")
+        code, out, err = run("forms", tmp_path / "編集.xlsx", "-o", tmp_path / "next")
+        # データ used to stop with KeyError as an internal fault (exit 4); 施策データ was
+        # read as a return and said 「実績値のある年度がありません」 (exit 2).
+        assert (code, out) == (1, "")
+        assert err == (
+            f"編集.xlsx: 集計ブックから次年度の調書を作れません（「{sheet}」シートに見出し"
+            f"「{title}」がありません）。\n"
+        )
+        assert not (tmp_path / "next").exists()
+
+
 def test_a_direction_the_department_gave_is_carried_over(tmp_path: Path) -> None:
     # 待機児童数: target 20, actual 25, 低い方が良い -> 20 / 25 = 80 % -> B, this year and next
     from decimal import Decimal

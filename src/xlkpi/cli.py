@@ -258,6 +258,7 @@ def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from xlkpi.prefill import (
+        BrokenSummary,
         FormsExist,
         PeriodTooLong,
         holds_returns,
@@ -272,9 +273,13 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             f"出力先のフォルダ {folder} には今年度の調書があります。別のフォルダを指定してください。"
         )
     rule = _rule(args)
-    with _progress(out, err) as progress:
-        source = read_source(args.inputs, year=args.year, rule=rule, limits=_limits(args),
-                             jobs=_jobs(args), on_file=progress)  # fmt: skip
+    try:
+        with _progress(out, err) as progress:
+            source = read_source(args.inputs, year=args.year, rule=rule, limits=_limits(args),
+                                 jobs=_jobs(args), on_file=progress)  # fmt: skip
+    except BrokenSummary as exc:
+        err.write(f"{args.inputs[0].name}: 集計ブックから次年度の調書を作れません（{exc}）。\n")
+        return EXIT_INPUT
     ok = source.report is None or source.report.ok
     if source.report is not None:
         _print_problems(source.report, err)

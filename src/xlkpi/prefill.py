@@ -42,6 +42,10 @@ class NotASummary(Exception):
     """The file is not an xlkpi summary with 施策データ and データ sheets."""
 
 
+class BrokenSummary(Exception):
+    """An xlkpi summary whose 施策データ or データ sheet lost columns it is read by."""
+
+
 @dataclass
 class Source:
     """What next year's forms are made from, and the report year they continue from."""
@@ -193,9 +197,7 @@ def measures_from_summary(path: Path) -> list[Measure]:
         for title, index in header.items()
         if title.startswith("事業費（千円） ")
     }
-    expected = set(measure_columns(())) - {"事業費（千円）"}
-    if not expected <= set(header):
-        raise NotASummary(f"「{MEASURE_SHEET}」シートの見出しが違います")
+    _require(header, [t for t in measure_columns(()) if t != "事業費（千円）"], MEASURE_SHEET)
     for row in measure_rows[1:]:
         cell = _reader(row, header)
         if not cell("施策名"):
@@ -220,6 +222,7 @@ def measures_from_summary(path: Path) -> list[Measure]:
         )
         measures[(measure.file, measure.sheet, measure.name)] = measure
     data_header = _header(data_rows)
+    _require(data_header, _DATA_COLUMNS, DATA_SHEET)
     kpis: dict[tuple[str, str, str, str], Kpi] = {}
     for row in data_rows[1:]:
         cell = _reader(row, data_header)
@@ -233,13 +236,13 @@ def measures_from_summary(path: Path) -> list[Measure]:
             kpi = Kpi(
                 name=cell("成果指標"),
                 unit=cell("単位"),
-                baseline=_decimal(row[data_header["現状値"]]),
-                target=_decimal(row[data_header["目標値"]]),
+                baseline=_decimal(_raw(row, data_header, "現状値")),
+                target=_decimal(_raw(row, data_header, "目標値")),
                 direction=direction,
             )
             kpis[kpi_key] = kpi
             owner.kpis.append(kpi)
-        year, actual = _int(cell("年度")), _decimal(row[data_header["実績値"]])
+        year, actual = _int(cell("年度")), _decimal(_raw(row, data_header, "実績値"))
         if year is not None and actual is not None:
             kpi.actuals[year] = actual
     return list(measures.values())
@@ -250,6 +253,30 @@ def _plan_years(first: int | None, last: int | None) -> tuple[int, ...]:
     if first is None or last is None or not 0 <= last - first < form.MAX_PLAN_YEARS:
         return ()
     return tuple(range(first, last + 1))
+
+
+_DATA_COLUMNS = (
+    "施策名",
+    "成果指標",
+    "単位",
+    "現状値",
+    "目標値",
+    "年度",
+    "実績値",
+    "ファイル",
+    "シート",
+)
+
+
+def _require(header: dict[str, int], titles: Sequence[str], sheet: str) -> None:
+    missing = [title for title in titles if title not in header]
+    if missing:
+        raise BrokenSummary(f"「{sheet}」シートに見出し「{'」「'.join(missing)}」がありません")
+
+
+def _raw(row: Sequence[object], header: dict[str, int], title: str) -> object:
+    index = header[title]
+    return row[index] if index < len(row) else None
 
 
 def _header(rows: Sequence[Sequence[object]]) -> dict[str, int]:
