@@ -205,6 +205,41 @@ def test_continuing_from_the_forms_own_previous_year(tmp_path: Path) -> None:
     assert [c.value for c in ws[4]][5:7] == ["R6 評価", "R7 評価"]
 
 
+def test_previous_grades_outside_this_years_bands_are_named_not_a_crash(tmp_path: Path) -> None:
+    # Last year's summary was graded by another rule (◎○△×), or a grade was typed over.
+    # Counting such a grade into this year's A-D tallies raised KeyError: an internal fault.
+    previous = merge([builders.previous_year_forms(tmp_path / "r5", {9, 10, 14, 21})])
+    write_summary(previous, tmp_path / "r5.xlsx")
+
+    def edited(name: str, grade_of: dict[int, str]) -> Path:
+        wb = openpyxl.load_workbook(tmp_path / "r5.xlsx")
+        ws = wb["データ"]
+        header = [c.value for c in ws[1]]
+        rows = [
+            r
+            for r in range(2, ws.max_row + 1)
+            if ws.cell(r, header.index("年度") + 1).value == 2023
+        ]
+        for index, grade in grade_of.items():
+            ws.cell(rows[index], header.index("評価") + 1).value = grade
+        wb.save(tmp_path / name)
+        return tmp_path / name
+
+    one = merge([SAMPLES], previous=edited("one.xlsx", {0: "S"}))
+    warned = [p.message for p in one.report.problems if p.code == "previous-grade-unknown"]
+    assert warned == [
+        "前年度の集計ブックの評価（「S」1 件）は、今年度の評価の区分（A・B・C・D）にないため比較に使いません。"
+    ]
+    assert one.comparison is not None and len(one.comparison.unmatched) == 2  # it, and No.33
+    every = merge([SAMPLES], previous=edited("all.xlsx", dict.fromkeys(range(34), "◎")))
+    assert [p.code for p in every.report.problems if p.file == "all.xlsx"] == [
+        "previous-grade-unknown"
+    ]
+    assert every.comparison is None and every.report.ok
+    for result in (one, every):
+        write_summary(result, tmp_path / "r6.xlsx")
+
+
 def test_continuing_from_last_years_summary(tmp_path: Path) -> None:
     """FY2024 samples with --previous pointing at an FY2023 summary of the previous vision."""
     weak_2023 = {9, 10, 14, 21}  # the measures the seed names as C or D in R5 and R6

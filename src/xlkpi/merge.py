@@ -251,7 +251,7 @@ def merge(
     comparison = None
     if year is not None:
         report.extend(_missing_actuals(measures, year))
-        comparison, found = compare(measures, year, previous)
+        comparison, found = compare(measures, year, previous, rule.labels)
         report.extend(found)
     _settle_ledger(report)
     return MergeResult(

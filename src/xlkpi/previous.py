@@ -16,6 +16,7 @@ previous-orphan) and listed on 概要; nothing is merged or dropped silently.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,9 +53,12 @@ def key(measure_name: str, kpi_name: str) -> Key:
 
 
 def read_previous_grades(
-    path: Path, year: int
+    path: Path, year: int, labels: tuple[str, ...]
 ) -> tuple[dict[Key, tuple[str, str, str]], list[Problem]]:
-    """(measure, KPI) -> (measure name, KPI name, grade) for `year`, from an xlkpi summary."""
+    """(measure, KPI) -> (measure name, KPI name, grade) for `year`, from an xlkpi summary.
+
+    Only grades among this year's `labels` are kept: another rule's bands do not compare.
+    """
     where = {"file": path.name}
     try:
         rows = Workbook(path.read_bytes()).rows(DATA_SHEET)
@@ -73,18 +77,29 @@ def read_previous_grades(
         ]
     at = {name: header.index(name) for name in _COLUMNS}
     found: dict[Key, tuple[str, str, str]] = {}
+    unknown: Counter[str] = Counter()
     for row in rows[1:]:
         cells = [clean_text(row[at[name]]) if at[name] < len(row) else "" for name in _COLUMNS]
         measure, kpi, shown_year, grade = cells
         if shown_year == str(year) and grade:
-            found[key(measure, kpi)] = (measure, kpi, grade)
+            if grade in labels:
+                found[key(measure, kpi)] = (measure, kpi, grade)
+            else:
+                unknown[grade] += 1
+    problems = []
+    if unknown:
+        shown = "、".join(f"「{grade}」{count} 件" for grade, count in unknown.most_common(5))
+        more = f" ほか {len(unknown) - 5} 種類" if len(unknown) > 5 else ""
+        problems.append(
+            problem("previous-grade-unknown", **where, found=shown + more, labels="・".join(labels))
+        )
     if not found:
-        return {}, [problem("previous-no-year", **where, year=year)]
-    return found, []
+        return {}, problems or [problem("previous-no-year", **where, year=year)]
+    return found, problems
 
 
 def compare(
-    measures: list[Measure], year: int, previous: Path | None
+    measures: list[Measure], year: int, previous: Path | None, labels: tuple[str, ...]
 ) -> tuple[Comparison | None, list[Problem]]:
     """Fill each KPI's previous-year grade where the forms lack it; report what stays unmatched."""
     prev = year - 1
@@ -95,8 +110,8 @@ def compare(
             return None, []
         missing = [(m, k) for m, k in kpis if prev not in k.grades]
         return Comparison(prev, "調書", unmatched=missing), []
-    grades, problems = read_previous_grades(previous, prev)
-    if problems:
+    grades, problems = read_previous_grades(previous, prev, labels)
+    if not grades:
         return (Comparison(prev, "調書") if from_forms else None), problems
     comparison = Comparison(prev, previous.name if not from_forms else f"調書・{previous.name}")
     waiting: list[tuple[Measure, Kpi]] = []

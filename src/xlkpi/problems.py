@@ -257,6 +257,11 @@ CATALOG: dict[str, Spec] = {
         "前年度の集計ブックを読み込めません（{detail}）。",
         "xlkpi で作成した前年度の集計ブック（「データ」シートのあるもの）を指定してください。",
     ),
+    "previous-grade-unknown": Spec(
+        W,
+        "前年度の集計ブックの評価（{found}）は、今年度の評価の区分（{labels}）にないため比較に使いません。",
+        "前年度と今年度で評価基準（xlkpi.toml）が同じか確認してください。",
+    ),
     "previous-no-year": Spec(
         W,
         "前年度の集計ブックに {year}年度の評価がありません。",
