@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 from pathlib import Path
+
+import pytest
 
 import builders
 from conftest import SAMPLES
 from xlkpi import form
 from xlkpi.cli import main
+from xlkpi.intake import shown_name
 from xlkpi.merge import merge
 from xlkpi.problems import Status
 
@@ -157,3 +161,23 @@ def test_a_file_given_twice_is_read_once(tmp_path: Path) -> None:
         (e.file, e.sheet, e.status) for e in once.report.ledger
     ]
     assert len(again.measures) == 32 and again.report.problems == once.report.problems
+
+
+def test_file_names_from_a_windows_zip_are_shown_as_text(tmp_path: Path) -> None:
+    # Unzipped on Linux, a Windows zip's names stay Shift_JIS bytes: Python holds them as
+    # surrogates, which XlsxWriter could not write, so the whole summary was lost (exit 4).
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    try:
+        (folder / os.fsdecode("福祉.xlsx".encode("cp932"))).write_bytes(
+            (SAMPLES / "01_保健福祉部.xlsx").read_bytes()
+        )
+        (folder / os.fsdecode("メモ.txt".encode("cp932"))).write_text("提出状況", encoding="utf-8")
+    except (OSError, UnicodeError):
+        pytest.skip("this file system takes only valid UTF-8 names")
+    result = merge([folder])
+    assert {e.file for e in result.report.ledger} == {"福祉.xlsx", "メモ.txt"}
+    assert {m.file for m in result.measures} == {"福祉.xlsx"}
+    err = io.StringIO()
+    assert main(["merge", str(folder), "-o", str(tmp_path / "s.xlsx")], io.StringIO(), err) == 0
+    assert shown_name(os.fsdecode(b"\x81.xlsx")) == "\\x81.xlsx"  # neither: escapes

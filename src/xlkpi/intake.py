@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,12 +78,27 @@ def discover(
     unique = len(set(names)) == len(names)
 
     def display(path: Path) -> str:
-        return path.name if unique else str(path)
+        return shown_name(path.name if unique else str(path))
 
     # Sorted, so which of two conflicting returns is kept never depends on argument order.
     candidates = sorted((Candidate(p, display(p)) for p in found), key=lambda c: c.display)
     ledger = [LedgerEntry(display(p), "", Status.SKIPPED, reason) for p, reason in skipped]
     return candidates, ledger
+
+
+def shown_name(name: str) -> str:
+    """A file name as text. Bytes the system could not decode are Shift_JIS from a Windows
+    zip more often than not: decoded so, or else shown as escapes (never as surrogates,
+    which no message, ledger or workbook can hold)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = os.fsencode(name)
+        try:
+            return raw.decode("cp932")
+        except UnicodeDecodeError:
+            return raw.decode("utf-8", "backslashreplace")
+    return name
 
 
 def _first_of_each(items: list[T], path_of: Callable[[T], Path]) -> list[T]:
