@@ -255,6 +255,8 @@ def test_continuing_from_last_years_summary(tmp_path: Path) -> None:
     assert result.comparison.orphans == [("地域情報化推進事業", "光回線の整備率", "A")]
     codes = [p.code for p in result.report.problems]
     assert codes.count("previous-unmatched") == 1 and codes.count("previous-orphan") == 1
+    orphan = next(p for p in result.report.problems if p.code == "previous-orphan")
+    assert (orphan.file, orphan.sheet) == ("r5.xlsx", "データ")
     out = tmp_path / "r6.xlsx"
     write_summary(result, out)
     wb = openpyxl.load_workbook(out, data_only=True)

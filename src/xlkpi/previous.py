@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xlkpi.intake import shown_name
 from xlkpi.model import Kpi, Measure
 from xlkpi.problems import Problem, problem
 from xlkpi.values import clean_text, fold_label
@@ -59,7 +60,7 @@ def read_previous_grades(
 
     Only grades among this year's `labels` are kept: another rule's bands do not compare.
     """
-    where = {"file": path.name}
+    where = {"file": shown_name(path.name)}
     try:
         rows = Workbook(path.read_bytes()).rows(DATA_SHEET)
     except Rejected as exc:  # said as it would be of a return: "Excel ブックではありません（…）"
@@ -113,7 +114,8 @@ def compare(
     grades, problems = read_previous_grades(previous, prev, labels)
     if not grades:
         return (Comparison(prev, "調書") if from_forms else None), problems
-    comparison = Comparison(prev, previous.name if not from_forms else f"調書・{previous.name}")
+    shown = shown_name(previous.name)
+    comparison = Comparison(prev, shown if not from_forms else f"調書・{shown}")
     waiting: list[tuple[Measure, Kpi]] = []
     used: set[Key] = set()
     for measure, kpi in kpis:  # rule 1
@@ -159,7 +161,7 @@ def compare(
             problems.append(
                 problem(
                     "previous-orphan",
-                    file=previous.name,
+                    file=shown,
                     sheet=DATA_SHEET,
                     name=name,
                     kpi=kpi_name,

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from xlkpi.grading import DEFAULT_RULE, ERROR, HIGHER, LOWER, PROGRESS, RATIO, REACHED, Band, Rule
+from xlkpi.intake import shown_name
 from xlkpi.values import fold_label
 
 FILE_NAME = "xlkpi.toml"
@@ -132,7 +133,7 @@ class _Checker:
             rounding=_ROUNDING[rounding],
             zero_target=zero,
             lower_is_better=self.directions(data.get("direction", {})),
-            source=self.path.name,
+            source=shown_name(self.path.name),
         )
 
     def bands(self, raw: object) -> tuple[Band, ...]:
