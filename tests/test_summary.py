@@ -339,3 +339,35 @@ def test_renamed_kpis_and_measures_are_matched_by_the_documented_rule(tmp_path: 
         (33, "職員研修の参加者数")
     ]
     assert [o[1] for o in result.comparison.orphans] == ["旧い指標0", "旧い指標1", "光回線の整備率"]
+
+
+def test_national_scale_text_stays_within_excels_rows(tmp_path: Path) -> None:
+    # 300 measures graded D in one field listed every name in one cell (32,767 characters
+    # at most: the end was cut off unsaid), and rows were sized to ~40,000 points of
+    # wrapped text; Excel's tallest row is 409 points.
+    measures = [
+        Measure(name=f"第{i:03d}号 地域の暮らしを支える総合的な推進事業", number=i,
+                viewpoint="生活機能の強化", policy_field="医療",
+                kpis=[Kpi(name="利用者数", unit="人", baseline=Decimal(1), target=Decimal(100),
+                          actuals={2024: Decimal(1)})],
+                texts={"evaluation": "所見。" * 6_000})
+        for i in range(1, 301)
+    ]  # fmt: skip
+    (tmp_path / "returns").mkdir()
+    write_forms(tmp_path / "returns" / "全国.xlsx", measures)
+    result = merge([tmp_path / "returns"])
+    assert len(result.measures) == 300
+    out = tmp_path / "summary.xlsx"
+    write_summary(result, out)
+    with zipfile.ZipFile(out) as zf:
+        heights = [float(h) for name in zf.namelist() if name.startswith("xl/worksheets/")
+                   for h in re.findall(rb' ht="([0-9.]+)"', zf.read(name))]  # fmt: skip
+    assert heights and max(heights) <= 409
+    fields = openpyxl.load_workbook(out)["分野別集計"]
+    note = next(c.value for row in fields.iter_rows() for c in row
+                if isinstance(c.value, str) and c.value.startswith("【C、D】"))  # fmt: skip
+    listed = note.split(": ", 1)[1]
+    assert len(note) < 1_100
+    assert listed.startswith("第001号 地域の暮らしを支える総合的な推進事業、第002号")
+    count = listed.count("、")  # one after each name listed
+    assert listed.endswith(f"、ほか {300 - count} 施策（すべて「達成状況一覧」にあります）")

@@ -61,7 +61,26 @@ def ratio_cell(ratio: Fraction | None) -> BulkCell:
 
 
 LINE_HEIGHT = 13.5  # points per line of 10 pt text
+MAX_ROW_HEIGHT = 409.0  # Excel's tallest row, in points: longer text scrolls within its cell
+NAME_LIST_LIMIT = 1_000  # characters of names one sentence lists before it counts the rest
 _WRAPPED = ("text", "header")
+
+
+def row_height(lines: int) -> float:
+    return min(LINE_HEIGHT * lines + 3, MAX_ROW_HEIGHT)
+
+
+def name_list(names: list[str], where: str) -> str:
+    """Names joined with 、; past NAME_LIST_LIMIT characters the rest are counted, not listed."""
+    shown: list[str] = []
+    length = 0
+    for name in names:
+        length += len(name) + 1
+        if length > NAME_LIST_LIMIT and shown:
+            rest = len(names) - len(shown)
+            return "、".join(shown) + f"、ほか {rest:,} 施策（すべて「{where}」にあります）"
+        shown.append(name)
+    return "、".join(shown)
 
 
 def wrapped_lines(text: str, width: float) -> int:
@@ -144,7 +163,7 @@ class Book:
             # Only text that may not fit on one line is measured.
             if type(value) is str and fmt in _WRAPPED and len(value) * 2 > widths[col] - 1.5:
                 lines = max(lines, wrapped_lines(value, widths[col]))
-        height = LINE_HEIGHT * lines + 3 if lines > 1 else None
+        height = row_height(lines) if lines > 1 else None
         xf = self._xf
         ws.bulk_row(row, [(value, xf[fmt]) for value, fmt in cells], height)
 
@@ -188,7 +207,7 @@ class Book:
         """Row heights for wrapped text; A4 landscape, one page wide, header rows repeated."""
         for row, count in sorted(self._lines[ws.name].items()):
             if count > 1:
-                ws.set_row(row, LINE_HEIGHT * count + 3)
+                ws.set_row(row, row_height(count))
         ws.set_landscape()
         ws.set_paper(A4)
         ws.fit_to_pages(1, 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xlkpi.summary.base import FIELD_SHEET, Book, exact, shown, year_title
+from xlkpi.summary.base import FIELD_SHEET, LIST_SHEET, Book, exact, name_list, shown, year_title
 from xlkpi.values import era_name
 
 
@@ -52,7 +52,7 @@ def write_field_tallies(book: Book) -> None:
                         f"{viewpoints},{exact(row, 0)}", year, label_row, bold=True)  # fmt: skip
         row += 1
         weak = "、".join(labels[rule.good :])
-        names = "、".join(block.weak_measures) or "なし"
+        names = name_list(block.weak_measures, LIST_SHEET) or "なし"
         note = f"【{weak}】の指標に係る施策名（{era_name(result.year)}、集計時点）: {names}"
         book.merged_text(ws, row, (1, 1 + width * len(years)), note, "wrap")
         row += 2

@@ -7,7 +7,16 @@ from typing import Any
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from xlkpi.style import FONT
-from xlkpi.summary.base import OVERVIEW_SHEET, Book, exact, percent_text, shown, year_title
+from xlkpi.summary.base import (
+    CONTINUING_SHEET,
+    OVERVIEW_SHEET,
+    Book,
+    exact,
+    name_list,
+    percent_text,
+    shown,
+    year_title,
+)
 from xlkpi.tally import Counts, Tallies
 from xlkpi.values import era_name
 
@@ -179,7 +188,8 @@ def findings(book: Book, ws: Any, top: int, tallies: Tallies, table_top: int, go
     weak_kpis = book.result.continuing_weak()
     if book.result.comparison is not None:
         weak = "または".join(labels[book.result.rule.good :])
-        names = "、".join(dict.fromkeys(m.name for m, _ in weak_kpis)) or "ありません"
+        names = name_list(list(dict.fromkeys(m.name for m, _ in weak_kpis)), CONTINUING_SHEET)
+        names = names or "ありません"
         text = f"{year_title(book.result.comparison.year)}から継続して{weak}の達成状況: {names}"
         book.text(ws, row, 0, text, "plain")
         row += 1
