@@ -313,6 +313,14 @@ def test_config_option_and_an_unknown_kpi_in_the_settings(tmp_path: Path) -> Non
         ),
         ('\n[direction]\n"指標" = "down"\n', "3 行目: direction.指標: 'down' は使えません"),
         ('colour = "red"\n', "1 行目: colour: 知らない設定です"),
+        # a grade's name is a COUNTIFS criterion and sits in quoted formula text
+        (
+            '[grading]\nfloor = "D"\n[[grading.bands]]\nlabel = "A*"\nat_least = 100\n',
+            "4 行目: grading.bands[1].label: 'A*' は使えません",
+        ),
+        ('[grading]\nfloor = "<50%"\n', "2 行目: grading.floor: '<50%' は使えません"),
+        ("[grading]\nfloor = '\"D\"'\n", "2 行目: grading.floor: '\"D\"' は使えません"),
+        ('[grading]\nfloor = " A "\n', "2 行目: grading.floor: 評価の名前が重複しています"),
     ],
 )
 def test_a_malformed_settings_file_names_the_key_and_line_and_exits_2(

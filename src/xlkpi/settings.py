@@ -116,9 +116,11 @@ class _Checker:
         rounding = self.choice(grading, "rounding", list(_ROUNDING), "none")
         zero = self.choice(grading, "zero_target", [ERROR, REACHED], ERROR)
         bands = self.bands(grading.get("bands"))
-        floor = grading.get("floor", DEFAULT_RULE.floor if "bands" not in grading else None)
-        if not isinstance(floor, str) or not floor.strip():
-            raise self.fail("grading.floor", "最も低い評価の名前を文字列で書いてください。")
+        floor = self.label(
+            grading.get("floor", DEFAULT_RULE.floor if "bands" not in grading else None),
+            "grading.floor",
+            "最も低い評価の名前を文字列で書いてください。",
+        )
         labels = [b.label for b in bands] + [floor]
         if len(set(labels)) != len(labels):
             raise self.fail("grading.floor", f"評価の名前が重複しています（{'、'.join(labels)}）。")
@@ -127,7 +129,7 @@ class _Checker:
             raise self.fail("grading.good", f"1 から {len(bands)} までの整数で書いてください。")
         return Rule(
             bands=bands,
-            floor=floor.strip(),
+            floor=floor,
             good=good,
             method=method,
             rounding=_ROUNDING[rounding],
@@ -147,9 +149,11 @@ class _Checker:
             if not isinstance(entry, dict):
                 raise self.fail(key, "label と at_least を持つ表として書いてください。")
             self.known(entry, _KEYS["grading.bands"], key)
-            label = entry.get("label")
-            if not isinstance(label, str) or not label.strip():
-                raise self.fail(f"{key}.label", '評価の名前を文字列で書いてください（例: "A"）。')
+            label = self.label(
+                entry.get("label"),
+                f"{key}.label",
+                '評価の名前を文字列で書いてください（例: "A"）。',
+            )
             at_least = entry.get("at_least")
             if type(at_least) not in (int, float):
                 raise self.fail(
@@ -164,8 +168,21 @@ class _Checker:
                     f"{key}.at_least",
                     "上の評価より小さい値にしてください（高い評価から順に書きます）。",
                 )
-            bands.append(Band(label.strip(), threshold))
+            bands.append(Band(label, threshold))
         return tuple(bands)
+
+    def label(self, raw: object, key: str, missing: str) -> str:
+        """A grade's name, usable as a COUNTIFS criterion and inside a quoted formula string."""
+        if not isinstance(raw, str) or not raw.strip():
+            raise self.fail(key, missing)
+        label = raw.strip()
+        if any(char in label for char in '*?~"') or label[0] in "=<>":
+            raise self.fail(
+                key,
+                f'{label!r} は使えません。評価の名前には * ? ~ " を使わず、= < > で始めないで'
+                "ください（集計ブックの数式が評価を数えるため）。",
+            )
+        return label
 
     def directions(self, raw: object) -> frozenset[str]:
         if not isinstance(raw, dict):
