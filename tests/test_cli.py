@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -279,6 +280,17 @@ def test_ctrl_c_is_not_a_fault(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert code == 130  # was Python's KeyboardInterrupt traceback
     assert err.endswith("中断しました。書きかけのファイルは残していません。\n")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_console_without_japanese_gets_escapes_not_a_crash(tmp_path: Path) -> None:
+    # An English Windows redirecting output to a file writes cp1252: every message was a
+    # UnicodeEncodeError, taken for an internal fault (exit 4).
+    env = {**os.environ, "PYTHONIOENCODING": "latin-1"}
+    done = subprocess.run([sys.executable, "-m", "xlkpi", "merge", str(SAMPLES), "-o",
+                           str(tmp_path / "s.xlsx")], capture_output=True, env=env, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "出力: ".encode("unicode_escape") in done.stdout
+    assert b"Traceback" not in done.stderr
 
 
 def test_a_fault_in_xlkpi_is_not_taken_for_bad_input(

@@ -10,6 +10,7 @@ any command.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -379,6 +380,10 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 
 def run() -> None:
+    # A console or file that cannot hold Japanese (latin-1, cp1252) shows escapes, not a crash.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     code = main(sys.argv[1:], sys.stdout, sys.stderr)
     try:
         sys.stdout.flush()
