@@ -127,6 +127,14 @@ def test_forms_never_write_over_the_returns(tmp_path: Path) -> None:
     assert after == before
 
 
+def test_an_output_that_is_no_folder_is_said_so(tmp_path: Path) -> None:
+    (tmp_path / "メモ").write_text("x", encoding="utf-8")
+    code, _, err = run("forms", SAMPLES, "-o", tmp_path / "メモ")
+    assert code == 2 and "はフォルダではありません" in err  # was FileExistsError, exit 4
+    code, _, err = run("forms", SAMPLES, "-o", tmp_path / "メモ" / "次年度")
+    assert code == 3 and "出力先のフォルダ" in err and "を作れません" in err
+
+
 def test_forms_are_never_written_over_workbooks_already_there(tmp_path: Path) -> None:
     # Next year's returns come back under the same names; a second run used to replace them.
     folder = tmp_path / "next"

@@ -258,6 +258,7 @@ def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from xlkpi.output import OutputError, failure
     from xlkpi.prefill import (
         BrokenSummary,
         FormsExist,
@@ -269,6 +270,10 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from xlkpi.render import forms_summary
 
     folder: Path = args.output
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(
+            f"出力先 {folder} はフォルダではありません。次年度の調書を入れるフォルダを指定してください。"
+        )
     if holds_returns(folder, args.inputs):
         raise UsageError(
             f"出力先のフォルダ {folder} には今年度の調書があります。別のフォルダを指定してください。"
@@ -289,7 +294,10 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if not source.measures:
         err.write("次年度の調書に書き写せる施策がありません。\n")
         return EXIT_INPUT
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"出力先のフォルダ {folder} を作れません（{failure(exc)}）。") from exc
     try:
         written = write_next_year_forms(source.measures, source.year, folder, rule)
     except FormsExist as exc:
