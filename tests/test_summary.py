@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -238,6 +239,20 @@ def test_previous_grades_outside_this_years_bands_are_named_not_a_crash(tmp_path
     assert every.comparison is None and every.report.ok
     for result in (one, every):
         write_summary(result, tmp_path / "r6.xlsx")
+
+
+def test_last_years_summary_kept_with_the_returns_is_used_not_warned_of(tmp_path: Path) -> None:
+    previous = merge([builders.previous_year_forms(tmp_path / "r5", {9, 10, 14, 21})])
+    returns = tmp_path / "returns"
+    shutil.copytree(SAMPLES, returns)
+    write_summary(previous, returns / "r5.xlsx")
+    result = merge([returns], previous=returns / "r5.xlsx")
+    # It was also met among the returns: summary-as-return, whose hint says to use --previous.
+    assert "summary-as-return" not in [p.code for p in result.report.problems]
+    assert result.comparison is not None and result.comparison.source == "r5.xlsx"
+    assert [m.name for m, _ in result.continuing_weak()] == CONTINUING_CD_2024
+    entry = next(e for e in result.report.ledger if e.file == "r5.xlsx")
+    assert entry.note.startswith("--previous で指定した前年度の集計ブックです")
 
 
 def test_continuing_from_last_years_summary(tmp_path: Path) -> None:

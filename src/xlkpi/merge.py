@@ -223,6 +223,12 @@ def merge(
     replaced = output is not None and output.is_file() and _is_summary_file(output)
     candidates, skipped = discover(inputs, output, output_is_summary=replaced)
     report = Report(ledger=list(skipped))
+    if previous is not None:  # last year's summary kept with the returns, and given as such
+        given = next((c for c in candidates if c.path.resolve() == previous.resolve()), None)
+        if given is not None:
+            candidates.remove(given)
+            note = "--previous で指定した前年度の集計ブックです（調書としては読み込みません）。"
+            report.ledger.append(LedgerEntry(given.display, "", Status.SKIPPED, note))
     measures: list[Measure] = []
     results = read_all(candidates, limits, rule, jobs)
     for candidate, result in zip(candidates, results, strict=True):
