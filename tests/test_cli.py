@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import python_calamine
@@ -71,6 +72,32 @@ def test_limits_below_one_are_usage_errors(tmp_path: Path) -> None:
             code, _, err = run("merge", SAMPLES, "-o", tmp_path / "s.xlsx", option, value)
             assert code == 2 and f"{option} は 1 以上の数で指定してください。" in err
     assert not (tmp_path / "s.xlsx").exists()
+
+
+def test_one_stray_actual_in_next_years_column_is_pointed_out(tmp_path: Path) -> None:
+    import builders
+    from xlkpi import form
+
+    row = form.layout().actual_rows[0] + 1
+
+    def stray(ws: Any) -> None:  # 実績値 2025 of the first KPI: one figure, typed a column off
+        ws.cell(row, 3).value = 5
+
+    returns = tmp_path / "returns"
+    shutil.copytree(SAMPLES, returns)
+    builders.sample(returns / "05_消防本部.xlsx", "05_消防本部.xlsx", stray)
+    code, out, err = run("merge", returns, "-o", tmp_path / "s.xlsx")
+    # The whole report silently became FY2025's, with one KPI graded.
+    assert "2025年度（令和7年度）の達成状況: A 0件、B 0件、C 0件、D 1件" in out
+    assert (
+        f"05_消防本部.xlsx!施策24!C{row}: 実績値のある最新の 2025年度を今年度として評価しましたが、2025年度の"
+        "実績値は 1 件だけです（2024年度は 34 件。その 1 つがこのセルです）。今年度が 2024年度なら"
+        " --year 2024 を指定してください。"
+    ) in err
+    code, out, err = run("merge", returns, "-o", tmp_path / "s.xlsx", "--year", "2024")
+    assert code == 0
+    assert "2024年度（令和6年度）の達成状況: A 13件、B 11件、C 9件、D 1件" in out
+    assert "件だけです" not in err
 
 
 def test_a_year_outside_every_plan_period_is_a_usage_error(tmp_path: Path) -> None:

@@ -252,6 +252,8 @@ def merge(
     years = tuple(sorted({y for m in measures for y in m.years}))
     if year is None:
         year = latest_actual_year(measures)
+        if year is not None:
+            report.extend(_sparse_year(measures, year))
     elif years and year not in years:
         raise YearOutsidePlan(year, years)
     comparison = None
@@ -308,6 +310,31 @@ def _drop_duplicates(measures: list[Measure], report: Report) -> list[Measure]:
                     )
                 )
     return list(kept.values())
+
+
+def _sparse_year(measures: list[Measure], year: int) -> list[Problem]:
+    """The latest year with an actual, taken as the report year, has few of them.
+
+    One actual typed into next year's column would otherwise make the whole report
+    that year's, quietly: the user is told where it is and how to choose.
+    """
+    having = [(m, k) for m in measures for k in m.kpis if year in k.actuals]
+    before = sum(1 for m in measures for k in m.kpis if year - 1 in k.actuals)
+    if len(having) * 2 >= before:
+        return []
+    first, kpi = having[0]
+    return [
+        problem(
+            "report-year-sparse",
+            file=first.file,
+            sheet=first.sheet,
+            cell=kpi.cells.get(f"actual:{year}", ""),
+            year=year,
+            count=len(having),
+            before=before,
+            previous=year - 1,
+        )
+    ]
 
 
 def _missing_actuals(measures: Iterable[Measure], year: int) -> list[Problem]:

@@ -257,6 +257,13 @@ CATALOG: dict[str, Spec] = {
         "前年度の集計ブックを読み込めません（{detail}）。",
         "xlkpi で作成した前年度の集計ブック（「データ」シートのあるもの）を指定してください。",
     ),
+    "report-year-sparse": Spec(
+        W,
+        "実績値のある最新の {year}年度を今年度として評価しましたが、{year}年度の実績値は {count} 件だけです"
+        "（{previous}年度は {before} 件。その 1 つがこのセルです）。今年度が {previous}年度なら"
+        " --year {previous} を指定してください。",
+        "実績値を記入する年度の列を誤っていないか確認してください。",
+    ),
     "previous-grade-unknown": Spec(
         W,
         "前年度の集計ブックの評価（{found}）は、今年度の評価の区分（{labels}）にないため比較に使いません。",
