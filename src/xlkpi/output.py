@@ -25,15 +25,10 @@ _OS_REASONS = {
 
 
 def failure(exc: BaseException) -> str:
-    """Why a write failed, in words: the OS error under XlsxWriter's, when there is one."""
-    cause: object = exc
-    for _ in range(5):  # FileCreateError(OSError), raised while handling it
+    """Why a write failed, in words: the OS error itself, or the one XlsxWriter wraps."""
+    for cause in (exc, exc.__cause__, exc.__context__, *exc.args):
         if isinstance(cause, OSError) and cause.errno in _OS_REASONS:
             return f"{_OS_REASONS[cause.errno]}: {cause.strerror}"
-        if not isinstance(cause, BaseException):
-            break
-        nested = cause.args[0] if cause.args else None
-        cause = cause.__cause__ or (nested if isinstance(nested, BaseException) else None)
     return f"{type(exc).__name__}: {exc}"
 
 

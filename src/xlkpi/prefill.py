@@ -197,7 +197,7 @@ def measures_from_summary(path: Path) -> list[Measure]:
         for title, index in header.items()
         if title.startswith("事業費（千円） ")
     }
-    _require(header, [t for t in measure_columns(()) if t != "事業費（千円）"], MEASURE_SHEET)
+    _require(header, measure_columns(()), MEASURE_SHEET)  # 事業費 columns are per year
     for row in measure_rows[1:]:
         cell = _reader(row, header)
         if not cell("施策名"):
