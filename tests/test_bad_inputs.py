@@ -400,7 +400,8 @@ def test_34_repeated_numbers_still_get_valid_distinct_sheet_names(tmp_path: Path
 
 def test_34_output_locked_by_excel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "集計.xlsx"
-    target.write_bytes(b"the previous summary, open in Excel")
+    assert main(["merge", str(SAMPLES), "-o", str(target)], io.StringIO(), io.StringIO()) == 0
+    previous = target.read_bytes()  # the previous summary, open in Excel
 
     def locked(self: Path, other: Path) -> Path:
         raise PermissionError(13, "Permission denied")
@@ -410,7 +411,7 @@ def test_34_output_locked_by_excel(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     code = main(["merge", str(SAMPLES), "-o", str(target)], io.StringIO(), err)
     assert code == 3
     assert "Excel で開いている場合は閉じてから" in err.getvalue()
-    assert target.read_bytes() == b"the previous summary, open in Excel"
+    assert target.read_bytes() == previous
     assert [p.name for p in tmp_path.iterdir()] == ["集計.xlsx"]  # no partial file left
 
 

@@ -166,6 +166,37 @@ def test_last_years_summary_is_never_overwritten_by_this_years(tmp_path: Path) -
     assert last.read_bytes() == before  # it used to be read, then replaced
 
 
+def test_a_return_is_never_replaced_by_a_summary_or_a_template(tmp_path: Path) -> None:
+    kept = tmp_path / "企画課.xlsx"  # a filled-in return kept outside the returns folder
+    shutil.copy(SAMPLES / "01_保健福祉部.xlsx", kept)
+    junk = tmp_path / "メモ.xlsx"  # something else, under a name ending .xlsx
+    junk.write_bytes(b"not a workbook")
+    for target in (kept, junk):
+        before = target.read_bytes()
+        for argv in (("merge", SAMPLES, "-o", target), ("template", "-o", target)):
+            code, out, err = run(*argv)
+            assert (code, out) == (2, ""), argv
+            assert f"出力先 {target} は" in err and "上書きしないよう、何も書きませんでした" in err
+        assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["メモ.xlsx", "企画課.xlsx"]
+
+
+def test_a_summary_or_a_blank_form_is_replaced_by_its_own_kind(tmp_path: Path) -> None:
+    summary, blank = tmp_path / "集計.xlsx", tmp_path / "様式.xlsx"
+    assert run("merge", SAMPLES, "-o", summary)[0] == 0
+    assert run("template", "-o", blank)[0] == 0
+    before = summary.stat().st_ino
+    assert run("merge", SAMPLES, "-o", summary)[0] == 0
+    assert summary.stat().st_ino != before  # a new file, os.replace'd over the old one
+    assert run("template", "-o", blank, "--period", "2029-2033")[0] == 0
+    assert "2029" in str(
+        python_calamine.CalamineWorkbook.from_path(str(blank)).get_sheet_by_name("施策").to_python()
+    )
+    # ...but not each other: a summary is no blank form, a blank form no summary.
+    assert run("template", "-o", summary)[0] == 2
+    assert run("merge", SAMPLES, "-o", blank)[0] == 2
+
+
 def test_an_output_name_excel_would_not_open_is_refused(tmp_path: Path) -> None:
     for name in ("集計.xls", "集計.xlsm", "集計"):
         code, _, err = run("merge", SAMPLES, "-o", tmp_path / name)
@@ -332,3 +363,19 @@ def test_a_fault_in_xlkpi_is_not_taken_for_bad_input(
     assert code == 4  # not 1, which promises a written summary
     assert "ZeroDivisionError: a bug" in err and "内部エラー" in err
     assert not out.exists()
+
+
+def test_an_existing_output_is_told_by_its_sheet_list_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Opening a national summary with calamine only to see what it is cost ~17 MB on the M benchmark.
+    from xlkpi import workbook
+
+    summary = tmp_path / "集計.xlsx"
+    assert run("merge", SAMPLES, "-o", summary)[0] == 0
+
+    def no_values(*args: object) -> None:
+        raise AssertionError("the values of an existing output were read")
+
+    monkeypatch.setattr(workbook.calamine.CalamineWorkbook, "from_filelike", no_values)
+    assert {"データ", "施策データ", "受付"} <= set(workbook.sheet_names(summary.read_bytes()))

@@ -181,7 +181,7 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
         return EXIT_USAGE
     except SystemExit as done:  # --help and --version
         return int(done.code or 0)
-    from xlkpi.intake import InputMissing, OutputIsInput
+    from xlkpi.intake import InputMissing, OutputIsInput, OutputTaken, shown_name
     from xlkpi.output import OutputError
     from xlkpi.settings import SettingsError
 
@@ -198,6 +198,12 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
         return EXIT_USAGE
     except OutputIsInput as exc:
         err.write(f"出力先 {exc} が入力のファイルと同じです。別のファイル名を指定してください。\n")
+        return EXIT_USAGE
+    except OutputTaken as exc:
+        err.write(
+            f"出力先 {shown_name(str(exc.path))} は{exc.expected}ではありません（記入済みの調書かも"
+            "しれません）。上書きしないよう、何も書きませんでした。別のファイル名を指定してください。\n"
+        )
         return EXIT_USAGE
     except OutputError as exc:
         err.write(f"{exc}\n")

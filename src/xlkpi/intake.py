@@ -32,6 +32,15 @@ class OutputIsInput(Exception):
     """The output path is one of the files that would be read (a usage error)."""
 
 
+class OutputTaken(Exception):
+    """The output path holds a workbook that is not `expected`, perhaps a return (a usage error)."""
+
+    def __init__(self, path: Path, expected: str) -> None:
+        super().__init__(str(path), expected)
+        self.path = path
+        self.expected = expected
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     path: Path

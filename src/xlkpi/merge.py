@@ -15,14 +15,14 @@ from typing import Any
 
 from xlkpi import form
 from xlkpi.grading import DEFAULT_RULE, Rule, grade_measure
-from xlkpi.intake import Candidate, InputMissing, Limits, OutputIsInput, discover
+from xlkpi.intake import Candidate, InputMissing, Limits, OutputIsInput, OutputTaken, discover
 from xlkpi.model import Kpi, Measure, latest_actual_year
 from xlkpi.previous import Comparison, compare, is_summary
 from xlkpi.problems import LedgerEntry, Problem, Report, Severity, Status, problem
 from xlkpi.reader import read_sheet
 from xlkpi.tally import Tallies, tally, weak_in_both
 from xlkpi.values import fold_label
-from xlkpi.workbook import Rejected, Workbook
+from xlkpi.workbook import Rejected, Workbook, sheet_names
 
 _SHEET_KINDS = {
     "chartsheet": "グラフシート",
@@ -209,7 +209,8 @@ def merge(
     jobs: int = 1,
     on_file: Callable[[int, int], None] | None = None,
 ) -> MergeResult:
-    """Read every return under `inputs`; `output` may not be one of them.
+    """Read every return under `inputs`. `output` may not be one of them, and may replace
+    only an earlier summary (OutputIsInput, OutputTaken otherwise).
 
     A `year` given must be a plan year of some return (YearOutsidePlan otherwise).
 
@@ -226,6 +227,8 @@ def merge(
         if output is None or not _is_summary_file(output):
             raise
         candidates, skipped = discover(inputs, output, output_is_summary=True)
+    if output is not None and output.is_file() and not _is_summary_file(output):
+        raise OutputTaken(output, "集計ブック")  # a return kept elsewhere, or a mistyped name
     report = Report(ledger=list(skipped))
     if previous is not None:  # last year's summary kept with the returns, and given as such
         given = next((c for c in candidates if c.path.resolve() == previous.resolve()), None)
@@ -281,7 +284,7 @@ def merge(
 
 def _is_summary_file(path: Path) -> bool:
     try:
-        return is_summary(sheet.name for sheet in Workbook(path.read_bytes()).sheets)
+        return is_summary(sheet_names(path.read_bytes()))
     except (OSError, Rejected):
         return False
 

@@ -19,11 +19,14 @@ from xlsxwriter.exceptions import XlsxWriterException
 from xlkpi import __version__, form
 from xlkpi.form import DEFAULT_PERIOD, Field, Layout, Period
 from xlkpi.grading import DEFAULT_RULE, Rule
+from xlkpi.intake import OutputTaken
 from xlkpi.model import Measure
 from xlkpi.output import OutputError, atomic_path, failure
+from xlkpi.reader import read_sheet
 from xlkpi.sheetwriter import CheckedSheet, WriteFailed, closing_zip
 from xlkpi.style import A4, FONT, INPUT_FILL, LABEL_FILL, NEXT_YEAR_FILL, WORKBOOK_OPTIONS
 from xlkpi.values import UNITS, year_header
+from xlkpi.workbook import Workbook
 
 # A fixed creation time keeps the generated template byte-stable across runs.
 _CREATED = dt.datetime(2024, 4, 1, tzinfo=dt.UTC)
@@ -48,8 +51,29 @@ INSTRUCTIONS: tuple[str, ...] = (
 
 
 def write_template(path: Path, period: Period = DEFAULT_PERIOD, rule: Rule = DEFAULT_RULE) -> None:
-    """The blank form: instructions and one measure sheet to copy per measure."""
+    """The blank form: instructions and one measure sheet to copy per measure.
+
+    An existing `path` is replaced only when it is a blank form too (OutputTaken otherwise).
+    """
+    if path.exists() and not is_blank_form(path):
+        raise OutputTaken(path, "未記入の様式")
     write_forms(path, [None], period, rule=rule)
+
+
+def is_blank_form(path: Path) -> bool:
+    """A workbook of form sheets none of which names a measure, and perhaps instructions."""
+    try:
+        book = Workbook(path.read_bytes())
+        sheets = [info for info in book.sheets if info.name != form.INSTRUCTIONS_SHEET]
+        for info in sheets:
+            if info.kind != "worksheet" or info.part is None:
+                return False
+            sheet = read_sheet(book.grid(info), path.name)
+            if not sheet.is_form or sheet.measure is not None:
+                return False
+    except Exception:  # unreadable, or not a workbook at all: not ours to replace
+        return False
+    return bool(sheets)
 
 
 def write_forms(

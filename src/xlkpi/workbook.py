@@ -17,6 +17,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from xml.sax.saxutils import unescape
 
 import defusedxml.ElementTree as SafeET
@@ -121,27 +122,7 @@ class Workbook:
     """An opened workbook. Construction runs every file-level check."""
 
     def __init__(self, data: bytes, limits: Limits | None = None) -> None:
-        kind = sniff(data[:8])
-        if kind == "empty":
-            raise Rejected("empty-file")
-        if kind == "ole":
-            raise Rejected(*_ole_kind(data))
-        if kind != "zip":
-            raise Rejected("not-excel", "先頭のバイトが Excel ブックのものではありません")
-        try:
-            self._zip = zipfile.ZipFile(io.BytesIO(data))
-            infos = self._zip.infolist()
-        except _ZIP_ERRORS as exc:
-            raise Rejected("corrupt-file", type(exc).__name__) from exc
-        _check_sizes(infos, limits or Limits())
-        names = {info.filename for info in infos}
-        self.part = _workbook_part(self._zip, names)
-        root = self._xml(self.part)
-        if root.tag.startswith("{" + _STRICT_NS) or root.get("conformance") == "strict":
-            raise Rejected("strict-ooxml")
-        if not root.tag.startswith("{" + _MAIN_NS):
-            raise Rejected("not-a-workbook", f"{self.part} の形式が不明です")
-        rels = _relationships(self._zip, self.part, names)
+        self._zip, root, rels, names = _open_package(data, limits or Limits())
         self.sheets = _sheet_list(root, rels, names)
         calc = root.find(f"{{{_MAIN_NS}}}calcPr")
         self._formulas_trusted = calc is None or calc.get("fullCalcOnLoad") not in ("1", "true")
@@ -198,8 +179,45 @@ class Workbook:
     def _read(self, name: str) -> bytes:
         return _member(self._zip, name)
 
-    def _xml(self, name: str) -> SafeET.Element:
-        return _parse_xml(self._read(name), name)
+
+def sheet_names(data: bytes) -> list[str]:
+    """The workbook's sheet names, after the file-level checks but without reading a sheet.
+
+    Raises Rejected as Workbook does; much cheaper for a large workbook.
+    """
+    _, root, rels, names = _open_package(data, Limits())
+    return [sheet.name for sheet in _sheet_list(root, rels, names)]
+
+
+class _Package(NamedTuple):
+    zip: zipfile.ZipFile
+    root: SafeET.Element  # the workbook part's
+    rels: dict[str, tuple[str, str]]  # the workbook part's relationships
+    names: set[str]  # zip members
+
+
+def _open_package(data: bytes, limits: Limits) -> _Package:
+    kind = sniff(data[:8])
+    if kind == "empty":
+        raise Rejected("empty-file")
+    if kind == "ole":
+        raise Rejected(*_ole_kind(data))
+    if kind != "zip":
+        raise Rejected("not-excel", "先頭のバイトが Excel ブックのものではありません")
+    try:
+        package = zipfile.ZipFile(io.BytesIO(data))
+        infos = package.infolist()
+    except _ZIP_ERRORS as exc:
+        raise Rejected("corrupt-file", type(exc).__name__) from exc
+    _check_sizes(infos, limits)
+    names = {info.filename for info in infos}
+    part = _workbook_part(package, names)
+    root = _parse_xml(_member(package, part), part)
+    if root.tag.startswith("{" + _STRICT_NS) or root.get("conformance") == "strict":
+        raise Rejected("strict-ooxml")
+    if not root.tag.startswith("{" + _MAIN_NS):
+        raise Rejected("not-a-workbook", f"{part} の形式が不明です")
+    return _Package(package, root, _relationships(package, part, names), names)
 
 
 # What zipfile raises for damaged members: bad CRC or headers, broken deflate streams,
