@@ -71,7 +71,8 @@ def test_round_trip_from_the_returns(tmp_path: Path, samples_result: MergeResult
 def test_round_trip_from_a_summary(tmp_path: Path, samples_result: MergeResult) -> None:
     code, _, _ = run("merge", SAMPLES, "-o", tmp_path / "集計.xlsx")
     assert code == 0
-    forms_from(tmp_path / "集計.xlsx", tmp_path / "next")
+    code, _, err = run("forms", tmp_path / "集計.xlsx", "-o", tmp_path / "next")
+    assert (code, err) == (0, "")  # an unedited summary holds nothing to report
     assert_same_merge(samples_result, merge([tmp_path / "next"]))
 
 
@@ -155,7 +156,7 @@ def test_a_broken_return_is_reported_and_the_rest_still_written(tmp_path: Path) 
     code, out, err = run("forms", returns, "-o", tmp_path / "next")
     assert code == 1
     assert "壊れた調書.xlsx: " in err
-    assert "読み込めなかったファイル・シートの施策は含まれていません" in out
+    assert "エラーのあった施策や値は書き写していません" in out
     assert len(list((tmp_path / "next").glob("*.xlsx"))) == 8
 
 
@@ -200,6 +201,36 @@ def test_an_edited_summary_with_a_far_year_is_refused_before_writing(tmp_path: P
     assert (code, out) == (1, "")
     assert "計画期間が長すぎるため、様式に書けません" in err and "2090" in err
     assert list((tmp_path / "next").iterdir()) == []
+
+
+def test_what_an_edit_in_excel_broke_in_a_summary_is_named_not_dropped(tmp_path: Path) -> None:
+    assert run("merge", SAMPLES, "-o", tmp_path / "集計.xlsx")[0] == 0
+    wb = openpyxl.load_workbook(tmp_path / "集計.xlsx")
+    data = wb["データ"]
+    header = [c.value for c in data[1]]
+    column = {title: header.index(title) + 1 for title in ("施策名", "年度", "実績値")}
+    rows = [
+        r for r in range(2, data.max_row + 1) if data.cell(r, column["実績値"]).value is not None
+    ]
+    typed, renamed = rows[0], rows[1]
+    data.cell(typed, column["実績値"]).value = "1,234人"  # pasted as text
+    name = data.cell(renamed, column["施策名"]).value
+    data.cell(renamed, column["施策名"]).value = f"{name}（改）"  # renamed here only
+    measures = wb["施策データ"]
+    budget = next(c for c in measures[1] if str(c.value).startswith("事業費")).column
+    measures.cell(2, budget).value = "未定"
+    wb.save(tmp_path / "編集.xlsx")
+    code, out, err = run("forms", tmp_path / "編集.xlsx", "-o", tmp_path / "next")
+    # All three used to be dropped from next year's forms without a word (exit 0).
+    assert code == 1 and out.startswith("次年度")
+    actual_cell = f"{openpyxl.utils.get_column_letter(column['実績値'])}{typed}"
+    name_cell = f"{openpyxl.utils.get_column_letter(column['施策名'])}{renamed}"
+    budget_cell = f"{openpyxl.utils.get_column_letter(budget)}2"
+    assert f"編集.xlsx!データ!{actual_cell}: 集計ブックの「1,234人」は数値ではないため" in err
+    assert f"編集.xlsx!データ!{name_cell}: 成果指標「" in err and f"施策「{name}（改）」" in err
+    assert f"編集.xlsx!施策データ!{budget_cell}: 集計ブックの「未定」は数値ではないため" in err
+    assert "エラーのあった施策や値は書き写していません" in out
+    assert len(list((tmp_path / "next").iterdir())) == 8  # the rest is still written
 
 
 def test_a_summary_that_lost_a_column_is_named_not_a_crash(tmp_path: Path) -> None:

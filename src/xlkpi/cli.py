@@ -292,9 +292,8 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     except BrokenSummary as exc:
         err.write(f"{args.inputs[0].name}: 集計ブックから次年度の調書を作れません（{exc}）。\n")
         return EXIT_INPUT
-    ok = source.report is None or source.report.ok
-    if source.report is not None:
-        _print_problems(source.report, err)
+    ok = source.report.ok
+    _print_problems(source.report, err)
     if source.year is None:
         raise UsageError("実績値のある年度がありません。今年度を --year で指定してください。")
     if not source.measures:

@@ -20,12 +20,12 @@ from xlkpi.grading import DEFAULT_RULE, Rule
 from xlkpi.intake import Limits
 from xlkpi.merge import merge
 from xlkpi.model import Kpi, Measure, latest_actual_year
-from xlkpi.problems import Report
+from xlkpi.problems import Report, problem
 from xlkpi.summary.base import DATA_SHEET, MEASURE_SHEET
 from xlkpi.summary.records import measure_columns
 from xlkpi.template import write_forms
-from xlkpi.values import BadValue, clean_text, parse_quantities
-from xlkpi.workbook import Rejected, Workbook
+from xlkpi.values import BadValue, clean_text, is_blank, parse_quantities
+from xlkpi.workbook import Rejected, Workbook, cell_ref
 
 OPEN_TEXTS = (form.EVALUATION.key, form.NEXT_STEPS.key)  # rewritten every year
 
@@ -52,7 +52,7 @@ class Source:
 
     measures: list[Measure]
     year: int | None
-    report: Report | None  # the problems of reading returns; None for a summary
+    report: Report  # the problems of reading the returns or the summary
 
 
 def read_source(
@@ -66,12 +66,13 @@ def read_source(
 ) -> Source:
     """One xlkpi summary (read once), or else returns, read and graded as merge does."""
     if len(inputs) == 1 and inputs[0].is_file():
+        report = Report()
         try:
-            measures = measures_from_summary(inputs[0])
+            measures = measures_from_summary(inputs[0], report)
         except NotASummary:
             pass  # a return: read below
         else:
-            return Source(measures, year or latest_actual_year(measures), None)
+            return Source(measures, year or latest_actual_year(measures), report)
     result = merge(inputs, year=year, rule=rule, limits=limits, jobs=jobs, on_file=on_file)
     return Source(result.measures, result.year, result.report)
 
@@ -183,8 +184,12 @@ def write_next_year_forms(
     return [written for _, written in plans]
 
 
-def measures_from_summary(path: Path) -> list[Measure]:
-    """The measures a summary's 施策データ and データ sheets hold, as the forms had them."""
+def measures_from_summary(path: Path, report: Report) -> list[Measure]:
+    """The measures a summary's 施策データ and データ sheets hold, as the forms had them.
+
+    xlkpi writes only numbers or blanks where numbers go, and データ rows only for
+    施策データ's measures: what an edit in Excel changed is reported, not dropped.
+    """
     try:
         book = Workbook(path.read_bytes())
         measure_rows, data_rows = book.rows(MEASURE_SHEET), book.rows(DATA_SHEET)
@@ -198,54 +203,93 @@ def measures_from_summary(path: Path) -> list[Measure]:
         if title.startswith("事業費（千円） ")
     }
     _require(header, measure_columns(()), MEASURE_SHEET)  # 事業費 columns are per year
-    for row in measure_rows[1:]:
-        cell = _reader(row, header)
-        if not cell("施策名"):
+    for r, values in enumerate(measure_rows[1:], start=1):
+        row = _Row(values, r, header, MEASURE_SHEET, path.name, report)
+        if not row.text("施策名"):
             continue
-        first, last = _int(cell("計画期間（初年度）")), _int(cell("計画期間（最終年度）"))
+        budgets = {year: row.number(index) for year, index in budget_years.items()}
         measure = Measure(
-            name=cell("施策名"),
-            number=_int(cell("No")),
-            viewpoint=cell("連携する視点"),
-            policy_field=cell("政策分野"),
-            texts={f.key: cell(f.label) for f in form.TEXT_FIELDS if cell(f.label)},
-            budgets={
-                year: value
-                for year, index in budget_years.items()
-                if (value := _decimal(row[index] if index < len(row) else None)) is not None
-            },
-            years=_plan_years(first, last),
-            base_year=_int(cell("現状値の年度")),
-            target_year=_int(cell("目標値の年度")),
-            file=cell("ファイル"),
-            sheet=cell("シート"),
+            name=row.text("施策名"),
+            number=row.integer("No"),
+            viewpoint=row.text("連携する視点"),
+            policy_field=row.text("政策分野"),
+            texts={f.key: row.text(f.label) for f in form.TEXT_FIELDS if row.text(f.label)},
+            budgets={year: value for year, value in budgets.items() if value is not None},
+            years=_plan_years(
+                row.integer("計画期間（初年度）"), row.integer("計画期間（最終年度）")
+            ),
+            base_year=row.integer("現状値の年度"),
+            target_year=row.integer("目標値の年度"),
+            file=row.text("ファイル"),
+            sheet=row.text("シート"),
         )
         measures[(measure.file, measure.sheet, measure.name)] = measure
     data_header = _header(data_rows)
     _require(data_header, _DATA_COLUMNS, DATA_SHEET)
     kpis: dict[tuple[str, str, str, str], Kpi] = {}
-    for row in data_rows[1:]:
-        cell = _reader(row, data_header)
-        owner = measures.get((cell("ファイル"), cell("シート"), cell("施策名")))
-        if owner is None:
+    for r, values in enumerate(data_rows[1:], start=1):
+        row = _Row(values, r, data_header, DATA_SHEET, path.name, report)
+        if not any(row.text(title) for title in _DATA_COLUMNS):
             continue
-        kpi_key = (owner.file, owner.sheet, owner.name, cell("成果指標"))
+        owner = measures.get((row.text("ファイル"), row.text("シート"), row.text("施策名")))
+        if owner is None:
+            report.add(problem("summary-row-unmatched", file=path.name, sheet=DATA_SHEET,
+                               cell=cell_ref((r, data_header["施策名"])),
+                               name=row.text("施策名"), kpi=row.text("成果指標")))  # fmt: skip
+            continue
+        kpi_key = (owner.file, owner.sheet, owner.name, row.text("成果指標"))
         kpi = kpis.get(kpi_key)
         if kpi is None:
-            direction = form.direction_of(cell("方向")) or ""
             kpi = Kpi(
-                name=cell("成果指標"),
-                unit=cell("単位"),
-                baseline=_decimal(_raw(row, data_header, "現状値")),
-                target=_decimal(_raw(row, data_header, "目標値")),
-                direction=direction,
+                name=row.text("成果指標"),
+                unit=row.text("単位"),
+                baseline=row.number(data_header["現状値"]),
+                target=row.number(data_header["目標値"]),
+                direction=form.direction_of(row.text("方向")) or "",
             )
             kpis[kpi_key] = kpi
             owner.kpis.append(kpi)
-        year, actual = _int(cell("年度")), _decimal(_raw(row, data_header, "実績値"))
+        year, actual = row.integer("年度"), row.number(data_header["実績値"])
         if year is not None and actual is not None:
             kpi.actuals[year] = actual
     return list(measures.values())
+
+
+@dataclass
+class _Row:
+    """One row of a summary sheet, read by column title; what is not a number is reported."""
+
+    values: Sequence[object]
+    index: int  # zero-based, as in the sheet
+    header: dict[str, int]
+    sheet: str
+    file: str
+    report: Report
+
+    def raw(self, column: int) -> object:
+        return self.values[column] if column < len(self.values) else None
+
+    def text(self, title: str) -> str:
+        column = self.header.get(title)
+        return clean_text(self.raw(column)) if column is not None else ""
+
+    def integer(self, title: str) -> int | None:
+        text = self.text(title)
+        found = _int(text)
+        if found is None and text:
+            self.not_number(self.header[title], text)
+        return found
+
+    def number(self, column: int) -> Decimal | None:
+        raw = self.raw(column)
+        found = _decimal(raw)
+        if found is None and not is_blank(raw):
+            self.not_number(column, clean_text(raw))
+        return found
+
+    def not_number(self, column: int, found: str) -> None:
+        self.report.add(problem("summary-value-not-number", file=self.file, sheet=self.sheet,
+                                cell=cell_ref((self.index, column)), found=found))  # fmt: skip
 
 
 def _plan_years(first: int | None, last: int | None) -> tuple[int, ...]:
@@ -274,21 +318,8 @@ def _require(header: dict[str, int], titles: Sequence[str], sheet: str) -> None:
         raise BrokenSummary(f"「{sheet}」シートに見出し「{'」「'.join(missing)}」がありません")
 
 
-def _raw(row: Sequence[object], header: dict[str, int], title: str) -> object:
-    index = header[title]
-    return row[index] if index < len(row) else None
-
-
 def _header(rows: Sequence[Sequence[object]]) -> dict[str, int]:
     return {clean_text(v): i for i, v in enumerate(rows[0])} if rows else {}
-
-
-def _reader(row: Sequence[object], header: dict[str, int]) -> Callable[[str], str]:
-    def cell(title: str) -> str:
-        index = header.get(title)
-        return clean_text(row[index]) if index is not None and index < len(row) else ""
-
-    return cell
 
 
 def _int(text: str) -> int | None:

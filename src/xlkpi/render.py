@@ -128,9 +128,7 @@ def forms_summary(year: int, written: list[Written], *, complete: bool) -> str:
         )
         lines.append(f"  {item.path}（施策 {item.measures} 件、もとの調書: {item.source}）{note}")
     if not complete:
-        lines.append(
-            "読み込めなかったファイル・シートの施策は含まれていません（上のエラーを参照）。"
-        )
+        lines.append("エラーのあった施策や値は書き写していません（上のエラーを参照）。")
     return "\n".join(lines) + "\n"
 
 
