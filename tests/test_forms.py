@@ -149,6 +149,31 @@ def test_forms_are_never_written_over_workbooks_already_there(tmp_path: Path) ->
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
+def test_forms_are_written_all_or_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlkpi import prefill
+    from xlkpi.output import OutputError
+
+    written: list[Path] = []
+    real = prefill.write_forms
+
+    def full_disk_at_the_third(path: Path, *args: object, **kwargs: object) -> None:
+        if len(written) == 2:
+            raise OutputError(
+                f"{path.name} を書き込めませんでした（ディスクの空き容量が足りません）。"
+            )
+        real(path, *args, **kwargs)
+        written.append(path)
+
+    monkeypatch.setattr(prefill, "write_forms", full_disk_at_the_third)
+    code, _, err = run("forms", SAMPLES, "-o", tmp_path / "next", "-j", "1")
+    assert code == 3 and "ディスクの空き容量が足りません" in err
+    assert len(written) == 2 and list((tmp_path / "next").iterdir()) == []
+    # The two written first used to stay, and the next run refused them as existing workbooks.
+    monkeypatch.setattr(prefill, "write_forms", real)
+    forms_from(SAMPLES, tmp_path / "next")
+    assert len(list((tmp_path / "next").iterdir())) == 8
+
+
 def test_a_broken_return_is_reported_and_the_rest_still_written(tmp_path: Path) -> None:
     returns = tmp_path / "returns"
     shutil.copytree(SAMPLES, returns)

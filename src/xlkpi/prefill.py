@@ -169,6 +169,8 @@ def write_next_year_forms(
     """One pre-filled workbook per original file (its instructions state `rule`), in order.
 
     Nothing is written over an existing workbook (FormsExist), nor when a period is too long.
+    A failure part way (a full disk, Ctrl-C) removes the forms already written: a second
+    run into the same folder would otherwise refuse them as existing workbooks.
     """
     by_file = by_source(measures)
     plans = []  # every period and every name is checked before anything is written
@@ -178,9 +180,16 @@ def write_next_year_forms(
     existing = [written.path for _, written in plans if written.path.exists()]
     if existing:
         raise FormsExist(existing)
-    for own, written in plans:
-        open_year = year + 1 if year + 1 in written.period.years else None
-        write_forms(written.path, own, written.period, open_year=open_year, rule=rule)
+    done: list[Path] = []
+    try:
+        for own, written in plans:
+            open_year = year + 1 if year + 1 in written.period.years else None
+            write_forms(written.path, own, written.period, open_year=open_year, rule=rule)
+            done.append(written.path)
+    except BaseException:
+        for path in done:
+            path.unlink(missing_ok=True)
+        raise
     return [written for _, written in plans]
 
 
