@@ -149,6 +149,43 @@ def test_nothing_to_merge_is_not_success(tmp_path: Path) -> None:
     ]
 
 
+def test_returns_in_a_subfolder_are_said_to_be_unread(tmp_path: Path) -> None:
+    returns = tmp_path / "returns"
+    shutil.copytree(SAMPLES, returns)
+    late = returns / "追加提出"
+    late.mkdir()
+    (returns / "08_市長公室.xlsx").rename(
+        late / "08_市長公室.xlsx"
+    )  # one department's, sorted away
+    (late / "~$08_市長公室.xlsx").write_bytes(b"\x06owner")
+    (returns / "参考資料").mkdir()  # no workbook in it but this run's output: nothing to say
+    (returns / "参考資料" / "メモ.txt").write_text("PDF は別送", encoding="utf-8")
+    from xlkpi.summary import write_summary
+
+    write_summary(merge([SAMPLES]), returns / "参考資料" / "集計.xlsx")
+    result = merge([returns], output=returns / "参考資料" / "集計.xlsx")
+    # Its measure used to be missing from the summary with only a ledger note to tell.
+    assert [
+        (p.code, p.file, p.message)
+        for p in result.report.problems
+        if p.file in ("追加提出", "参考資料")
+    ] == [
+        (
+            "folder-not-read",
+            "追加提出",
+            "フォルダの中のブック 1 件は読み込んでいません（指定したフォルダの中のフォルダは読みません）。",
+        )
+    ]
+    statuses = {e.file: e.status for e in result.report.ledger if not e.sheet}
+    assert (statuses["追加提出"], statuses["参考資料"]) == (Status.WARNING, Status.SKIPPED)
+    assert len(result.measures) == 31
+    both = merge([returns, late])  # given too, the subfolder is read and not listed as skipped
+    assert len(both.measures) == 32
+    # 参考資料 now holds a workbook that is not this run's output: it is named in turn.
+    assert [p.file for p in both.report.problems if p.code == "folder-not-read"] == ["参考資料"]
+    assert "追加提出" not in {e.file for e in both.report.ledger}
+
+
 def test_a_file_given_twice_is_read_once(tmp_path: Path) -> None:
     folder = tmp_path / "returns"
     shutil.copytree(SAMPLES, folder)

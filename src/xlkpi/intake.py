@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from xlkpi.problems import LedgerEntry, Status
+from xlkpi.problems import LedgerEntry, Report, Status, problem
 
 T = TypeVar("T")
 
@@ -49,17 +49,21 @@ class Candidate:
 
 def discover(
     inputs: list[Path], output: Path | None = None, *, output_is_summary: bool = False
-) -> tuple[list[Candidate], list[LedgerEntry]]:
-    """Workbooks to read, and ledger rows for every other directory entry.
+) -> tuple[list[Candidate], Report]:
+    """Workbooks to read; a report with ledger rows for every other directory entry.
 
     The output among the inputs is OutputIsInput, unless it is the summary a previous
     run wrote there (`output_is_summary`): that one is listed as skipped, and replaced.
+    A subfolder holding workbooks is not read, but said so (folder-not-read).
     """
     found: list[Path] = []
     skipped: list[tuple[Path, str]] = []
+    folders = {given.resolve() for given in inputs if given.is_dir()}
     for given in inputs:
         if given.is_dir():
             for entry in sorted(given.iterdir(), key=lambda p: p.name):
+                if entry.resolve() in folders:
+                    continue  # given too: read as such, not skipped as a subfolder
                 reason = _skip_reason(entry)
                 if reason:
                     skipped.append((entry, reason))
@@ -91,8 +95,13 @@ def discover(
 
     # Sorted, so which of two conflicting returns is kept never depends on argument order.
     candidates = sorted((Candidate(p, display(p)) for p in found), key=lambda c: c.display)
-    ledger = [LedgerEntry(display(p), "", Status.SKIPPED, reason) for p, reason in skipped]
-    return candidates, ledger
+    report = Report([], [LedgerEntry(display(p), "", Status.SKIPPED, r) for p, r in skipped])
+    for entry, _ in skipped:
+        if entry.is_dir():
+            count = _workbooks_in(entry, output)
+            if count:
+                report.add(problem("folder-not-read", file=display(entry), count=count))
+    return candidates, report
 
 
 def shown_name(name: str) -> str:
@@ -116,6 +125,23 @@ def _first_of_each(items: list[T], path_of: Callable[[T], Path]) -> list[T]:
     for item in items:
         kept.setdefault(path_of(item).resolve(), item)
     return list(kept.values())
+
+
+def _workbooks_in(folder: Path, output: Path | None) -> int:
+    """Workbooks directly in `folder`, leaving out Excel's lock files and this run's output."""
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return 0
+    own = output.resolve() if output is not None else None
+    return sum(
+        1
+        for p in entries
+        if p.suffix.lower() in WORKBOOK_SUFFIXES
+        and not p.name.startswith("~$")
+        and p.resolve() != own
+        and p.is_file()
+    )
 
 
 def _skip_reason(path: Path) -> str:

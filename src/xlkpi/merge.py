@@ -222,14 +222,13 @@ def merge(
     if previous is not None and output is not None and previous.resolve() == output.resolve():
         raise OutputIsInput(str(output))  # last year's summary would be replaced by this one
     try:
-        candidates, skipped = discover(inputs, output)
+        candidates, report = discover(inputs, output)
     except OutputIsInput:  # a summary the last run wrote among the returns is remade
         if output is None or not _is_summary_file(output):
             raise
-        candidates, skipped = discover(inputs, output, output_is_summary=True)
+        candidates, report = discover(inputs, output, output_is_summary=True)
     if output is not None and output.is_file() and not _is_summary_file(output):
         raise OutputTaken(output, "集計ブック")  # a return kept elsewhere, or a mistyped name
-    report = Report(ledger=list(skipped))
     if previous is not None:  # last year's summary kept with the returns, and given as such
         given = next((c for c in candidates if c.path.resolve() == previous.resolve()), None)
         if given is not None:
