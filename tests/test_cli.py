@@ -137,6 +137,31 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert code == 2 and "入力のファイルと同じです" in err
 
 
+def test_usage_errors_and_help_are_in_japanese(tmp_path: Path) -> None:
+    out = tmp_path / "s.xlsx"
+    cases = {  # argparse has these in English only: "the following arguments are required"...
+        ("merge", SAMPLES): "xlkpi merge: 次の指定がありません: -o/--output",
+        ("merge", SAMPLES, "-o"): "xlkpi merge: -o/--output: 値を続けて指定してください",
+        ("merge", SAMPLES, "-o", out, "--year", "R6"):
+            "xlkpi merge: --year: 「R6」は年度として読めません。西暦で指定してください（例: 2024）",
+        ("merge", SAMPLES, "-o", out, "-j", "x"): "xlkpi merge: -j/--jobs: 「x」は整数ではありません",
+        ("check", "--bogus", SAMPLES): "xlkpi: 使えない指定があります: --bogus",
+        ("sum", SAMPLES):
+            "xlkpi: コマンド: 「sum」は使えません（使えるもの: merge, check, forms, template）",
+        (): "xlkpi: 次の指定がありません: コマンド",
+    }  # fmt: skip
+    for argv, said in cases.items():
+        assert run(*argv) == (2, "", f"{said}\n使い方は xlkpi --help で確認できます。\n"), argv
+    assert not out.exists()
+    for argv in (("--help",), ("merge", "--help"), ("template", "-h")):
+        code, text, _ = run(*argv)
+        assert (
+            code == 0 and text.startswith("使い方: xlkpi") and "この説明を表示して終了する" in text
+        )
+        assert "usage" not in text and "show this help" not in text
+    assert run("merge", SAMPLES, "-o", out, "--year", "２０２４")[0] == 0  # full-width digits
+
+
 def test_a_summary_kept_in_the_returns_folder_is_remade_on_a_second_run(tmp_path: Path) -> None:
     returns = tmp_path / "returns"
     shutil.copytree(SAMPLES, returns)

@@ -13,6 +13,7 @@ import argparse
 import io
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterator
@@ -37,18 +38,69 @@ class UsageError(Exception):
     pass
 
 
-class _Parser(argparse.ArgumentParser):
-    """Raises instead of exiting, and prints help to the given stream."""
+# argparse's own messages, which it has in English only, as a Japanese user reads them.
+_ARGPARSE_JA = (
+    (re.compile(r"argument (?P<name>.+?): (?P<rest>.*)", re.S), "{name}: {rest}"),
+    (re.compile(r"the following arguments are required: (?P<names>.*)"),
+     "次の指定がありません: {names}"),
+    (re.compile(r"unrecognized arguments: (?P<names>.*)"), "使えない指定があります: {names}"),
+    (re.compile(r"invalid choice: '?(?P<value>.*?)'? \(choose from (?P<choices>.*)\)"),
+     "「{value}」は使えません（使えるもの: {choices}）"),
+    (re.compile(r"expected one argument"), "値を続けて指定してください"),
+    (re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.*)"),
+     "{option} は次のどれか決められません: {matches}"),
+)  # fmt: skip
 
-    def __init__(self, *args: Any, out: IO[str] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+
+def _in_japanese(message: str) -> str:
+    """An argparse error in Japanese; one it does not know stays as argparse wrote it."""
+    for pattern, template in _ARGPARSE_JA:
+        found = pattern.fullmatch(message)
+        if found:
+            parts = found.groupdict()
+            if "rest" in parts:
+                parts["rest"] = _in_japanese(parts["rest"])
+            if "choices" in parts:  # 'merge', 'check' -> merge, check
+                parts["choices"] = parts["choices"].replace("'", "")
+            return template.format(**parts)
+    return message
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "使い方: " if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Raises instead of exiting, prints help to the given stream, speaks Japanese."""
+
+    def __init__(self, *, out: IO[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(add_help=False, formatter_class=_Formatter, **kwargs)
         self.out = out or sys.stdout
+        self.add_argument("-h", "--help", action="help", help="この説明を表示して終了する")
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(f"{self.prog}: {_in_japanese(message)}")
 
     def _print_message(self, message: str, file: object = None) -> None:
         self.out.write(message or "")
+
+
+def _count(text: str) -> int:
+    """A whole number typed on the command line (full-width digits too)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"「{text}」は整数ではありません") from None
+
+
+def _year(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"「{text}」は年度として読めません。西暦で指定してください（例: 2024）"
+        ) from None
 
 
 class _Version(argparse.Action):
@@ -88,7 +140,7 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
     )
     merge.add_argument(
         "--year",
-        type=int,
+        type=_year,
         metavar="年度",
         help="評価する年度（西暦。省略時は実績値のある最新の年度）",
     )
@@ -116,7 +168,7 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
         help="次年度の調書を書き出すフォルダ",
     )
     forms.add_argument(
-        "--year", type=int, metavar="年度", help="今年度（西暦。省略時は実績値のある最新の年度）"
+        "--year", type=_year, metavar="年度", help="今年度（西暦。省略時は実績値のある最新の年度）"
     )
     for sub in (merge, check, forms):
         sub.add_argument(
@@ -128,20 +180,20 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
         sub.add_argument(
             "-j",
             "--jobs",
-            type=int,
+            type=_count,
             metavar="数",
             help="同時に読み込むプロセスの数（既定: CPU のコア数）",
         )
         sub.add_argument(
             "--max-unzipped-mb",
-            type=int,
+            type=_count,
             default=Limits.max_unzipped_bytes // 2**20,
             metavar="MB",
             help="展開後のブックの大きさの上限（既定: %(default)s MB）",
         )
         sub.add_argument(
             "--max-ratio",
-            type=int,
+            type=_count,
             default=Limits.max_ratio,
             metavar="倍",
             help="1 MB を超える部品の圧縮率の上限（既定: %(default)s 倍）",
@@ -163,7 +215,7 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
     )
     template.add_argument(
         "--base-year",
-        type=int,
+        type=_year,
         metavar="年度",
         help="現状値の年度（西暦。既定: 計画期間の初年度の 2 年前）",
     )
