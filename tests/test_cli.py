@@ -403,4 +403,4 @@ def test_an_existing_output_is_told_by_its_sheet_list_alone(
         raise AssertionError("the values of an existing output were read")
 
     monkeypatch.setattr(workbook.calamine.CalamineWorkbook, "from_filelike", no_values)
-    assert {"データ", "施策データ", "受付"} <= set(workbook.sheet_names(summary.read_bytes()))
+    assert {"データ", "施策データ", "受付"} <= set(workbook.sheet_names(summary))

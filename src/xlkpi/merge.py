@@ -221,13 +221,10 @@ def merge(
         raise InputMissing(str(previous))
     if previous is not None and output is not None and previous.resolve() == output.resolve():
         raise OutputIsInput(str(output))  # last year's summary would be replaced by this one
-    try:
-        candidates, report = discover(inputs, output)
-    except OutputIsInput:  # a summary the last run wrote among the returns is remade
-        if output is None or not _is_summary_file(output):
-            raise
-        candidates, report = discover(inputs, output, output_is_summary=True)
-    if output is not None and output.is_file() and not _is_summary_file(output):
+    # An earlier summary is remade, even among the returns; anything else is never replaced.
+    replaceable = output is not None and output.is_file() and _is_summary_file(output)
+    candidates, report = discover(inputs, output, output_is_summary=replaceable)
+    if output is not None and output.is_file() and not replaceable:
         raise OutputTaken(output, "集計ブック")  # a return kept elsewhere, or a mistyped name
     if previous is not None:  # last year's summary kept with the returns, and given as such
         given = next((c for c in candidates if c.path.resolve() == previous.resolve()), None)
@@ -283,7 +280,7 @@ def merge(
 
 def _is_summary_file(path: Path) -> bool:
     try:
-        return is_summary(sheet_names(path.read_bytes()))
+        return is_summary(sheet_names(path))
     except (OSError, Rejected):
         return False
 

@@ -17,7 +17,8 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from pathlib import Path
+from typing import IO, NamedTuple
 from xml.sax.saxutils import unescape
 
 import defusedxml.ElementTree as SafeET
@@ -180,13 +181,17 @@ class Workbook:
         return _member(self._zip, name)
 
 
-def sheet_names(data: bytes) -> list[str]:
+def sheet_names(path: Path) -> list[str]:
     """The workbook's sheet names, after the file-level checks but without reading a sheet.
 
-    Raises Rejected as Workbook does; much cheaper for a large workbook.
+    Only the zip directory and the workbook part are read: cheap for a large workbook.
+    Raises Rejected (its code not always Workbook's) or OSError.
     """
-    _, root, rels, names = _open_package(data, Limits())
-    return [sheet.name for sheet in _sheet_list(root, rels, names)]
+    with path.open("rb") as file:
+        if sniff(file.read(8)) != "zip":
+            raise Rejected("not-excel")
+        _, root, rels, names = _open_zip(file, Limits())
+        return [sheet.name for sheet in _sheet_list(root, rels, names)]
 
 
 class _Package(NamedTuple):
@@ -204,8 +209,12 @@ def _open_package(data: bytes, limits: Limits) -> _Package:
         raise Rejected(*_ole_kind(data))
     if kind != "zip":
         raise Rejected("not-excel", "先頭のバイトが Excel ブックのものではありません")
+    return _open_zip(io.BytesIO(data), limits)
+
+
+def _open_zip(file: IO[bytes], limits: Limits) -> _Package:
     try:
-        package = zipfile.ZipFile(io.BytesIO(data))
+        package = zipfile.ZipFile(file)
         infos = package.infolist()
     except _ZIP_ERRORS as exc:
         raise Rejected("corrupt-file", type(exc).__name__) from exc
