@@ -351,3 +351,29 @@ def test_a_measure_with_more_kpis_than_the_template_gets_the_rows_it_needs(
     assert [k.grades[2024] for k in source.measures[0].kpis] == ["D", "C", "B", "A"]
     forms_from(returns, tmp_path / "next")
     assert_same_merge(source, merge([tmp_path / "next"]))
+
+
+def test_two_kpis_of_one_name_stay_two(tmp_path: Path) -> None:
+    """A KPI row copied and not renamed: warned, and never merged into one on the way."""
+    from decimal import Decimal
+
+    from xlkpi.model import Kpi
+    from xlkpi.template import write_forms
+
+    kpis = [Kpi(name="参加者数", unit="人", baseline=Decimal(1), target=Decimal(10),
+                actuals={2024: Decimal(3)}),
+            Kpi(name="参加者数", unit="人", baseline=Decimal(5), target=Decimal(50),
+                actuals={2024: Decimal(45)})]  # fmt: skip
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    write_forms(returns / "課.xlsx", [Measure(name="施策", number=1, viewpoint="生活機能の強化",
+                                              policy_field="医療", kpis=kpis)])  # fmt: skip
+    source = merge([returns])
+    assert [(p.code, p.cell) for p in source.report.problems] == [("kpi-name-repeated", "F9")]
+    # 3/10 = 30 % -> D, 45/50 = 90 % -> B
+    assert [k.grades[2024] for k in source.measures[0].kpis] == ["D", "B"]
+    assert run("merge", returns, "-o", tmp_path / "集計.xlsx")[0] == 0
+    code, _, err = run("forms", tmp_path / "集計.xlsx", "-o", tmp_path / "next")
+    assert (code, err) == (0, "")
+    # The summary's データ rows of both used to become one KPI, graded A from the second's actual.
+    assert_same_merge(source, merge([tmp_path / "next"]))

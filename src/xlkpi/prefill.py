@@ -235,7 +235,8 @@ def measures_from_summary(path: Path, report: Report) -> list[Measure]:
         measures[(measure.file, measure.sheet, measure.name)] = measure
     data_header = _header(data_rows)
     _require(data_header, _DATA_COLUMNS, DATA_SHEET)
-    kpis: dict[tuple[str, str, str, str], Kpi] = {}
+    # A KPI's rows, one per plan year; a year seen again is the next KPI of the same name.
+    kpis: dict[tuple[str, str, str, str], list[tuple[Kpi, set[int]]]] = {}
     for r, values in enumerate(data_rows[1:], start=1):
         row = _Row(values, r, data_header, DATA_SHEET, path.name, report)
         if not any(row.text(title) for title in _DATA_COLUMNS):
@@ -246,8 +247,11 @@ def measures_from_summary(path: Path, report: Report) -> list[Measure]:
                                cell=cell_ref((r, data_header["施策名"])),
                                name=row.text("施策名"), kpi=row.text("成果指標")))  # fmt: skip
             continue
-        kpi_key = (owner.file, owner.sheet, owner.name, row.text("成果指標"))
-        kpi = kpis.get(kpi_key)
+        year = row.integer("年度")
+        same_name = kpis.setdefault((owner.file, owner.sheet, owner.name, row.text("成果指標")), [])
+        kpi, years = next(
+            ((k, y) for k, y in same_name if year is None or year not in y), (None, set())
+        )
         if kpi is None:
             kpi = Kpi(
                 name=row.text("成果指標"),
@@ -256,9 +260,11 @@ def measures_from_summary(path: Path, report: Report) -> list[Measure]:
                 target=row.number(data_header["目標値"]),
                 direction=form.direction_of(row.text("方向")) or "",
             )
-            kpis[kpi_key] = kpi
+            same_name.append((kpi, years))
             owner.kpis.append(kpi)
-        year, actual = row.integer("年度"), row.number(data_header["実績値"])
+        if year is not None:
+            years.add(year)
+        actual = row.number(data_header["実績値"])
         if year is not None and actual is not None:
             kpi.actuals[year] = actual
     return list(measures.values())

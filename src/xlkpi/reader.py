@@ -26,6 +26,7 @@ from xlkpi.values import (
     Quantity,
     YearMismatch,
     clean_text,
+    fold_label,
     is_blank,
     nfkc,
     parse_quantities,
@@ -369,8 +370,12 @@ class _FormReader:
         for index in sorted(set(actuals) - set(range(len(kpis)))):
             first_pos = min(pos for _, pos in actuals[index].values())
             self.report("kpi-name-missing", first_pos, n=index + 1)
+        named: set[str] = set()
         for kpi in kpis:
             self.check_kpi(kpi)
+            if fold_label(kpi.name) in named:
+                self.report("kpi-name-repeated", _pos_of(kpi.cells.get("target")), kpi=kpi.name)
+            named.add(fold_label(kpi.name))
         measure.kpis = kpis
         if not kpis and not any(p.code == "kpi-count-mismatch" for p in self.problems):
             self.report("kpi-missing", kpi_hit.pos)
