@@ -404,3 +404,34 @@ def test_an_existing_output_is_told_by_its_sheet_list_alone(
 
     monkeypatch.setattr(workbook.calamine.CalamineWorkbook, "from_filelike", no_values)
     assert {"データ", "施策データ", "受付"} <= set(workbook.sheet_names(summary))
+
+
+def test_a_summary_larger_than_any_return_may_be_is_still_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A national summary unzips to more than a return may (50 MB): the benchmark's second run
+    # on the L corpus was refused as "not a summary". Here the caps shrink instead.
+    from xlkpi import workbook
+    from xlkpi.intake import Limits
+
+    summary = tmp_path / "集計.xlsx"
+    assert run("merge", SAMPLES, "-o", summary)[0] == 0
+    monkeypatch.setattr(workbook, "Limits", lambda: Limits(max_unzipped_bytes=2**16, max_ratio=2))
+    code, _, err = run("merge", SAMPLES, "-o", summary)
+    assert code == 0, err
+
+
+def test_telling_an_output_unzips_only_small_parts(tmp_path: Path) -> None:
+    import zipfile
+
+    from xlkpi.workbook import Rejected, sheet_names
+
+    bomb = tmp_path / "集計.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("xl/workbook.xml", "<workbook>" + " " * (17 * 2**20) + "</workbook>")
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(Rejected) as refused:
+        sheet_names(bomb)
+    assert refused.value.code == "too-large"
+    code, _, err = run("merge", SAMPLES, "-o", bomb)  # and so it is not replaced either
+    assert code == 2 and "集計ブックではありません" in err

@@ -190,7 +190,7 @@ def sheet_names(path: Path) -> list[str]:
     with path.open("rb") as file:
         if sniff(file.read(8)) != "zip":
             raise Rejected("not-excel")
-        _, root, rels, names = _open_zip(file, Limits())
+        _, root, rels, names = _open_zip(file, None)  # no sheet is unzipped: no size caps
         return [sheet.name for sheet in _sheet_list(root, rels, names)]
 
 
@@ -212,16 +212,18 @@ def _open_package(data: bytes, limits: Limits) -> _Package:
     return _open_zip(io.BytesIO(data), limits)
 
 
-def _open_zip(file: IO[bytes], limits: Limits) -> _Package:
+def _open_zip(file: IO[bytes], limits: Limits | None) -> _Package:
+    """The workbook part and its relationships; `limits` checked over every member."""
     try:
         package = zipfile.ZipFile(file)
         infos = package.infolist()
     except _ZIP_ERRORS as exc:
         raise Rejected("corrupt-file", type(exc).__name__) from exc
-    _check_sizes(infos, limits)
+    if limits is not None:
+        _check_sizes(infos, limits)
     names = {info.filename for info in infos}
     part = _workbook_part(package, names)
-    root = _parse_xml(_member(package, part), part)
+    root = _parse_xml(_member(package, part, _PART_MAX), part)
     if root.tag.startswith("{" + _STRICT_NS) or root.get("conformance") == "strict":
         raise Rejected("strict-ooxml")
     if not root.tag.startswith("{" + _MAIN_NS):
@@ -235,8 +237,14 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, O
                ValueError, NotImplementedError, RuntimeError)  # fmt: skip
 
 
-def _member(zf: zipfile.ZipFile, name: str) -> bytes:
+_PART_MAX = 16 * 2**20  # unzipped bytes of the workbook part or a relationships part
+
+
+def _member(zf: zipfile.ZipFile, name: str, most: int | None = None) -> bytes:
+    """A zip member's bytes; more than `most` unzipped is too-large (zipfile stops at its size)."""
     try:
+        if most is not None and zf.getinfo(name).file_size > most:
+            raise Rejected("too-large", f"{name} は展開後 {most // 2**20} MB を超えます")
         return zf.read(name)
     except _ZIP_ERRORS as exc:
         raise Rejected("corrupt-file", f"{name}: {type(exc).__name__}") from exc
@@ -318,7 +326,7 @@ def _relationships(zf: zipfile.ZipFile, part: str, names: set[str]) -> dict[str,
     rels_name = posixpath.join(folder, "_rels", base + ".rels")
     if rels_name not in names:
         return {}
-    root = _parse_xml(_member(zf, rels_name), rels_name)
+    root = _parse_xml(_member(zf, rels_name, _PART_MAX), rels_name)
     found: dict[str, tuple[str, str]] = {}
     for rel in root.iter(f"{{{_REL_NS}}}Relationship"):
         target = rel.get("Target", "")
