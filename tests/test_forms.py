@@ -377,3 +377,25 @@ def test_two_kpis_of_one_name_stay_two(tmp_path: Path) -> None:
     assert (code, err) == (0, "")
     # The summary's データ rows of both used to become one KPI, graded A from the second's actual.
     assert_same_merge(source, merge([tmp_path / "next"]))
+
+
+def test_a_summary_over_the_size_caps_is_said_so_and_the_caps_apply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xlkpi.intake import Limits
+    from xlkpi.prefill import read_source
+
+    summary = tmp_path / "集計.xlsx"
+    assert run("merge", SAMPLES, "-o", summary)[0] == 0
+    # A national summary unzips to ~180 MB. It was taken for a return, and the user was told
+    # 「実績値のある年度がありません。今年度を --year で指定してください」 (exit 2).
+    small = read_source([summary], limits=Limits(max_unzipped_bytes=2**16))
+    assert small.measures == []
+    assert [(p.code, p.file) for p in small.report.problems] == [("too-large", "集計.xlsx")]
+    assert len(read_source([summary], limits=Limits()).measures) == 32  # --max-unzipped-mb
+    # As with --max-unzipped-mb below the summary's size (the samples' unzips to 0.3 MB only).
+    monkeypatch.setattr("xlkpi.cli._limits", lambda args: Limits(max_unzipped_bytes=2**16))
+    code, out, err = run("forms", summary, "-o", tmp_path / "next")
+    assert (code, out) == (1, "")
+    assert "集計.xlsx: 展開後のサイズが大きすぎるため" in err
+    assert err.endswith("次年度の調書に書き写せる施策がありません。\n")

@@ -346,11 +346,11 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         return EXIT_INPUT
     ok = source.report.ok
     _print_problems(source.report, err)
-    if source.year is None:
-        raise UsageError("実績値のある年度がありません。今年度を --year で指定してください。")
     if not source.measures:
         err.write("次年度の調書に書き写せる施策がありません。\n")
         return EXIT_INPUT
+    if source.year is None:
+        raise UsageError("実績値のある年度がありません。今年度を --year で指定してください。")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

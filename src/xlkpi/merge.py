@@ -17,12 +17,12 @@ from xlkpi import form
 from xlkpi.grading import DEFAULT_RULE, Rule, grade_measure
 from xlkpi.intake import Candidate, InputMissing, Limits, OutputIsInput, OutputTaken, discover
 from xlkpi.model import Kpi, Measure, latest_actual_year
-from xlkpi.previous import Comparison, compare, is_summary
+from xlkpi.previous import Comparison, compare, is_summary, is_summary_file
 from xlkpi.problems import LedgerEntry, Problem, Report, Severity, Status, problem
 from xlkpi.reader import read_sheet
 from xlkpi.tally import Tallies, tally, weak_in_both
 from xlkpi.values import fold_label
-from xlkpi.workbook import Rejected, Workbook, sheet_names
+from xlkpi.workbook import Rejected, Workbook
 
 _SHEET_KINDS = {
     "chartsheet": "グラフシート",
@@ -222,7 +222,7 @@ def merge(
     if previous is not None and output is not None and previous.resolve() == output.resolve():
         raise OutputIsInput(str(output))  # last year's summary would be replaced by this one
     # An earlier summary is remade, even among the returns; anything else is never replaced.
-    replaceable = output is not None and output.is_file() and _is_summary_file(output)
+    replaceable = output is not None and output.is_file() and is_summary_file(output)
     candidates, report = discover(inputs, output, output_is_summary=replaceable)
     if output is not None and output.is_file() and not replaceable:
         raise OutputTaken(output, "集計ブック")  # a return kept elsewhere, or a mistyped name
@@ -276,13 +276,6 @@ def merge(
         comparison=comparison,
         previous_tallies=tally(measures, comparison.year, rule) if comparison else None,
     )
-
-
-def _is_summary_file(path: Path) -> bool:
-    try:
-        return is_summary(sheet_names(path))
-    except (OSError, Rejected):
-        return False
 
 
 def _drop_duplicates(measures: list[Measure], report: Report) -> list[Measure]:

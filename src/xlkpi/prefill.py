@@ -17,9 +17,10 @@ from pathlib import Path, PurePath
 from xlkpi import form
 from xlkpi.form import Period
 from xlkpi.grading import DEFAULT_RULE, Rule
-from xlkpi.intake import Limits
+from xlkpi.intake import Limits, shown_name
 from xlkpi.merge import merge
 from xlkpi.model import Kpi, Measure, latest_actual_year
+from xlkpi.previous import is_summary_file
 from xlkpi.problems import Report, problem
 from xlkpi.summary.base import DATA_SHEET, MEASURE_SHEET
 from xlkpi.summary.records import measure_columns
@@ -36,10 +37,6 @@ class FormsExist(Exception):
     def __init__(self, paths: list[Path]) -> None:
         super().__init__(paths)
         self.paths = paths
-
-
-class NotASummary(Exception):
-    """The file is not an xlkpi summary with 施策データ and データ sheets."""
 
 
 class BrokenSummary(Exception):
@@ -65,14 +62,10 @@ def read_source(
     on_file: Callable[[int, int], None] | None = None,
 ) -> Source:
     """One xlkpi summary (read once), or else returns, read and graded as merge does."""
-    if len(inputs) == 1 and inputs[0].is_file():
+    if len(inputs) == 1 and inputs[0].is_file() and is_summary_file(inputs[0]):
         report = Report()
-        try:
-            measures = measures_from_summary(inputs[0], report)
-        except NotASummary:
-            pass  # a return: read below
-        else:
-            return Source(measures, year or latest_actual_year(measures), report)
+        measures = measures_from_summary(inputs[0], report, limits)
+        return Source(measures, year or latest_actual_year(measures), report)
     result = merge(inputs, year=year, rule=rule, limits=limits, jobs=jobs, on_file=on_file)
     return Source(result.measures, result.year, result.report)
 
@@ -193,17 +186,28 @@ def write_next_year_forms(
     return [written for _, written in plans]
 
 
-def measures_from_summary(path: Path, report: Report) -> list[Measure]:
+def measures_from_summary(
+    path: Path, report: Report, limits: Limits | None = None
+) -> list[Measure]:
     """The measures a summary's 施策データ and データ sheets hold, as the forms had them.
 
     xlkpi writes only numbers or blanks where numbers go, and データ rows only for
     施策データ's measures: what an edit in Excel changed is reported, not dropped.
+    A summary that cannot be read is reported as a return would be (none are returned).
     """
+    shown = shown_name(path.name)
     try:
-        book = Workbook(path.read_bytes())
+        book = Workbook(path.read_bytes(), limits)
         measure_rows, data_rows = book.rows(MEASURE_SHEET), book.rows(DATA_SHEET)
-    except (OSError, Rejected, KeyError) as exc:
-        raise NotASummary(str(exc)) from exc
+    except Rejected as rejected:  # e.g. too-large: a national summary unzips to 180 MB
+        report.add(problem(rejected.code, file=shown, detail=rejected.detail))
+        return []
+    except OSError as exc:
+        detail = f"読み込めません: {exc.strerror or type(exc).__name__}"
+        report.add(problem("corrupt-file", file=shown, detail=detail))
+        return []
+    except KeyError as missing:  # the sheet is listed, its part is not there
+        raise BrokenSummary(f"「{missing.args[0]}」シートの中身がありません") from missing
     measures: dict[tuple[str, str, str], Measure] = {}
     header = _header(measure_rows)
     budget_years = {
@@ -213,7 +217,7 @@ def measures_from_summary(path: Path, report: Report) -> list[Measure]:
     }
     _require(header, measure_columns(()), MEASURE_SHEET)  # 事業費 columns are per year
     for r, values in enumerate(measure_rows[1:], start=1):
-        row = _Row(values, r, header, MEASURE_SHEET, path.name, report)
+        row = _Row(values, r, header, MEASURE_SHEET, shown, report)
         if not row.text("施策名"):
             continue
         budgets = {year: row.number(index) for year, index in budget_years.items()}
@@ -238,12 +242,12 @@ def measures_from_summary(path: Path, report: Report) -> list[Measure]:
     # A KPI's rows, one per plan year; a year seen again is the next KPI of the same name.
     kpis: dict[tuple[str, str, str, str], list[tuple[Kpi, set[int]]]] = {}
     for r, values in enumerate(data_rows[1:], start=1):
-        row = _Row(values, r, data_header, DATA_SHEET, path.name, report)
+        row = _Row(values, r, data_header, DATA_SHEET, shown, report)
         if not any(row.text(title) for title in _DATA_COLUMNS):
             continue
         owner = measures.get((row.text("ファイル"), row.text("シート"), row.text("施策名")))
         if owner is None:
-            report.add(problem("summary-row-unmatched", file=path.name, sheet=DATA_SHEET,
+            report.add(problem("summary-row-unmatched", file=shown, sheet=DATA_SHEET,
                                cell=cell_ref((r, data_header["施策名"])),
                                name=row.text("施策名"), kpi=row.text("成果指標")))  # fmt: skip
             continue

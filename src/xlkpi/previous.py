@@ -25,7 +25,7 @@ from xlkpi.intake import shown_name
 from xlkpi.model import Kpi, Measure
 from xlkpi.problems import Problem, problem
 from xlkpi.values import clean_text, fold_label
-from xlkpi.workbook import Rejected, Workbook
+from xlkpi.workbook import Rejected, Workbook, sheet_names
 
 # The summary's sheets that say a workbook is one (summary.base uses these names).
 DATA_SHEET = "データ"
@@ -39,6 +39,14 @@ Key = tuple[str, str]
 def is_summary(sheet_names: Iterable[str]) -> bool:
     """An xlkpi summary, told by its sheets: no return has all three."""
     return {DATA_SHEET, MEASURE_SHEET, LEDGER_SHEET} <= set(sheet_names)
+
+
+def is_summary_file(path: Path) -> bool:
+    """Is the file an xlkpi summary? Only its sheet list is read, whatever its size."""
+    try:
+        return is_summary(sheet_names(path))
+    except (OSError, Rejected):
+        return False
 
 
 @dataclass
