@@ -435,3 +435,20 @@ def test_telling_an_output_unzips_only_small_parts(tmp_path: Path) -> None:
     assert refused.value.code == "too-large"
     code, _, err = run("merge", SAMPLES, "-o", bomb)  # and so it is not replaced either
     assert code == 2 and "集計ブックではありません" in err
+
+
+def test_the_size_caps_given_apply_to_last_years_summary(tmp_path: Path) -> None:
+    # --max-unzipped-mb did not reach --previous: a national summary (~180 MB unzipped)
+    # could not be compared whatever the cap.
+    from xlkpi.grading import DEFAULT_RULE
+    from xlkpi.intake import Limits
+    from xlkpi.previous import read_previous_grades
+
+    summary = tmp_path / "集計.xlsx"
+    assert run("merge", SAMPLES, "-o", summary)[0] == 0
+    labels = DEFAULT_RULE.labels
+    grades, problems = read_previous_grades(summary, 2024, labels, Limits(max_unzipped_bytes=2**16))
+    assert grades == {} and [p.code for p in problems] == ["previous-unreadable"]
+    assert "展開後のサイズが大きすぎる" in problems[0].message
+    grades, problems = read_previous_grades(summary, 2024, labels, Limits())
+    assert len(grades) == 34 and problems == []

@@ -262,7 +262,7 @@ def merge(
     comparison = None
     if year is not None:
         report.extend(_missing_actuals(measures, year))
-        comparison, found = compare(measures, year, previous, rule.labels)
+        comparison, found = compare(measures, year, previous, rule.labels, limits)
         report.extend(found)
     _settle_ledger(report)
     return MergeResult(

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlkpi.intake import shown_name
+from xlkpi.intake import Limits, shown_name
 from xlkpi.model import Kpi, Measure
 from xlkpi.problems import Problem, problem
 from xlkpi.values import clean_text, fold_label
@@ -62,7 +62,7 @@ def key(measure_name: str, kpi_name: str) -> Key:
 
 
 def read_previous_grades(
-    path: Path, year: int, labels: tuple[str, ...]
+    path: Path, year: int, labels: tuple[str, ...], limits: Limits | None = None
 ) -> tuple[dict[Key, tuple[str, str, str]], list[Problem]]:
     """(measure, KPI) -> (measure name, KPI name, grade) for `year`, from an xlkpi summary.
 
@@ -70,7 +70,7 @@ def read_previous_grades(
     """
     where = {"file": shown_name(path.name)}
     try:
-        rows = Workbook(path.read_bytes()).rows(DATA_SHEET)
+        rows = Workbook(path.read_bytes(), limits).rows(DATA_SHEET)
     except Rejected as exc:  # said as it would be of a return: "Excel ブックではありません（…）"
         said = problem(exc.code, detail=exc.detail).message.removesuffix("。")
         return {}, [problem("previous-unreadable", **where, detail=said)]
@@ -108,7 +108,11 @@ def read_previous_grades(
 
 
 def compare(
-    measures: list[Measure], year: int, previous: Path | None, labels: tuple[str, ...]
+    measures: list[Measure],
+    year: int,
+    previous: Path | None,
+    labels: tuple[str, ...],
+    limits: Limits | None = None,
 ) -> tuple[Comparison | None, list[Problem]]:
     """Fill each KPI's previous-year grade where the forms lack it; report what stays unmatched."""
     prev = year - 1
@@ -119,7 +123,7 @@ def compare(
             return None, []
         missing = [(m, k) for m, k in kpis if prev not in k.grades]
         return Comparison(prev, "調書", unmatched=missing), []
-    grades, problems = read_previous_grades(previous, prev, labels)
+    grades, problems = read_previous_grades(previous, prev, labels, limits)
     if not grades:
         return (Comparison(prev, "調書") if from_forms else None), problems
     shown = shown_name(previous.name)
