@@ -122,6 +122,14 @@ def test_a_summary_left_among_the_returns_is_named_not_read_as_forms(tmp_path: P
         ("", Status.WARNING)
     ]
     assert len(result.measures) == 32 and result.report.ok
+    # A national summary is over a return's size cap: still told as a summary, not too-large.
+    from xlkpi.intake import Limits
+
+    capped = merge([returns], limits=Limits(max_unzipped_bytes=200_000))  # returns ~100 kB
+    assert [(p.code, p.file) for p in capped.report.problems if p.file == mine[0].file] == [
+        ("summary-as-return", "令和5年度集計.xlsx")
+    ]
+    assert len(capped.measures) == 32
 
 
 def test_nothing_to_merge_is_not_success(tmp_path: Path) -> None:

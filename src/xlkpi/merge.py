@@ -98,6 +98,9 @@ def read_file(
     try:
         book = Workbook(data, limits)
     except Rejected as rejected:
+        if rejected.code == "too-large" and is_summary_file(candidate.path):
+            fail("summary-as-return")  # a national summary is larger than any return may be
+            return result
         fail(rejected.code, detail=rejected.detail)
         if rejected.code == "old-xls" and suffix != ".xls":
             fail("extension-mismatch", ext=suffix, actual="Excel 97-2003 形式 (.xls)")
