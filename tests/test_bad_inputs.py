@@ -334,6 +334,38 @@ def test_30_defined_names_are_ignored(tmp_path: Path) -> None:
     assert result.report.problems == [] and result.measures[0].kpis[0].grades == {2024: "A"}
 
 
+def test_a_value_far_outside_the_form_is_refused_by_name(tmp_path: Path) -> None:
+    # calamine holds a sheet as a dense grid: one stray value in XFD1048576 would be 17 billion cells.
+    builders.seed_form(tmp_path / "課.xlsx", 2, lambda ws: ws.__setitem__("XFD1048576", "x"))
+    result = merge([tmp_path])
+    assert [(p.code, p.sheet) for p in result.report.problems] == [("sheet-too-large", "2")]
+    assert "XFD1048576 まで" in result.report.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("cells", "refused"),
+    [
+        ([(r, c) for r in range(1, 20_001) for c in "ABCDEFGHIJKLMNO"], False),  # a summary
+        ([(1, "A"), (400_000, "O")], True),  # 400,000 rows x 15 columns
+        ([(1, "A"), (9_000, "ZZ")], True),  # 9,000 rows x 702 columns
+        ([(1, "A"), (30, "XFD")], False),  # wide but short
+    ],
+)
+def test_the_extent_of_a_large_sheet_is_judged_by_its_farthest_cells(
+    cells: list[tuple[int, str]], refused: bool
+) -> None:
+    from xlkpi.workbook import Rejected, _check_extent
+
+    xml = b"".join(
+        b'<row r="%d"><c r="%s%d"><v>1</v></c></row>' % (r, c.encode(), r) for r, c in cells
+    )
+    if refused:
+        with pytest.raises(Rejected):
+            _check_extent(xml)
+    else:
+        _check_extent(xml)
+
+
 def test_33_text_longer_than_a_cell_holds(tmp_path: Path) -> None:
     long_text = "長" * 40_000
     result = merge(

@@ -452,3 +452,22 @@ def test_the_size_caps_given_apply_to_last_years_summary(tmp_path: Path) -> None
     assert "展開後のサイズが大きすぎる" in problems[0].message
     grades, problems = read_previous_grades(summary, 2024, labels, Limits())
     assert len(grades) == 34 and problems == []
+
+
+def test_a_summary_sheet_read_as_a_table_holds_the_grids_values(tmp_path: Path) -> None:
+    # Summaries are read row by row (a national データ sheet has 3 million cells): the same
+    # values, from column A, as the grid a form is read into.
+    import xlsxwriter
+
+    from xlkpi.workbook import Workbook
+
+    summary = tmp_path / "集計.xlsx"
+    assert run("merge", SAMPLES, "-o", summary)[0] == 0
+    book = Workbook(summary.read_bytes())
+    for info in book.sheets:
+        assert list(book.rows(info.name)) == book.grid(info).rows, info.name
+    edited = tmp_path / "B3から.xlsx"  # a table that starts at B3 after an edit
+    with xlsxwriter.Workbook(str(edited)) as workbook:
+        workbook.add_worksheet("データ").write_row("B3", ["施策名", 1])
+    book = Workbook(edited.read_bytes())
+    assert list(book.rows("データ")) == [["", "", ""], ["", "", ""], ["", "施策名", 1.0]]

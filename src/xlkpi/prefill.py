@@ -198,7 +198,7 @@ def measures_from_summary(
     shown = shown_name(path.name)
     try:
         book = Workbook(path.read_bytes(), limits)
-        measure_rows, data_rows = book.rows(MEASURE_SHEET), book.rows(DATA_SHEET)
+        measure_rows, data_rows = list(book.rows(MEASURE_SHEET)), list(book.rows(DATA_SHEET))
     except Rejected as rejected:  # e.g. too-large: a national summary unzips to 180 MB
         report.add(problem(rejected.code, file=shown, detail=rejected.detail))
         return []

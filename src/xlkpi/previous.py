@@ -71,6 +71,12 @@ def read_previous_grades(
     where = {"file": shown_name(path.name)}
     try:
         rows = Workbook(path.read_bytes(), limits).rows(DATA_SHEET)
+        header = [clean_text(v) for v in next(rows, [])]
+        if not all(name in header for name in _COLUMNS):
+            detail = "「データ」シートの見出しが違います"
+            return {}, [problem("previous-unreadable", **where, detail=detail)]
+        at = [header.index(name) for name in _COLUMNS]
+        table = [[clean_text(row[i]) if i < len(row) else "" for i in at] for row in rows]
     except Rejected as exc:  # said as it would be of a return: "Excel ブックではありません（…）"
         said = problem(exc.code, detail=exc.detail).message.removesuffix("。")
         return {}, [problem("previous-unreadable", **where, detail=said)]
@@ -79,17 +85,9 @@ def read_previous_grades(
         return {}, [problem("previous-unreadable", **where, detail=detail)]
     except KeyError:
         return {}, [problem("previous-unreadable", **where, detail="「データ」シートがありません")]
-    header = [clean_text(v) for v in rows[0]] if rows else []
-    if not all(name in header for name in _COLUMNS):
-        return {}, [
-            problem("previous-unreadable", **where, detail="「データ」シートの見出しが違います")
-        ]
-    at = {name: header.index(name) for name in _COLUMNS}
     found: dict[Key, tuple[str, str, str]] = {}
     unknown: Counter[str] = Counter()
-    for row in rows[1:]:
-        cells = [clean_text(row[at[name]]) if at[name] < len(row) else "" for name in _COLUMNS]
-        measure, kpi, shown_year, grade = cells
+    for measure, kpi, shown_year, grade in table:
         if shown_year == str(year) and grade:
             if grade in labels:
                 found[key(measure, kpi)] = (measure, kpi, grade)

@@ -15,7 +15,7 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -144,29 +144,41 @@ class Workbook:
     def has_macros(self) -> bool:
         return "xl/vbaProject.bin" in self._zip.namelist()
 
-    def rows(self, name: str) -> Sequence[Sequence[object]]:
-        """The values of the sheet called `name`; KeyError if there is none."""
+    def rows(self, name: str) -> Iterator[Sequence[object]]:
+        """The values of the sheet called `name`, row by row, as a table is read: no merged
+        cells, formats or formulas. KeyError if there is none; Rejected as grid, also while
+        iterating. For summaries: a national データ sheet is 180 MB of XML and 3 million
+        cells, so the XML is let go before calamine parses it, and no grid is built."""
         sheet = next((s for s in self.sheets if s.name == name and s.part), None)
         if sheet is None:
             raise KeyError(name)
-        return self.grid(sheet).rows
+        self._checked_xml(sheet)
+        try:
+            found = self._book.get_sheet_by_name(sheet.name)
+        except Exception as exc:
+            raise self._unreadable(sheet, exc) from exc
+        column = found.start[1] if found.start else 0  # iter_rows starts at the first used one
+        return self._guarded(sheet, found.iter_rows(), [""] * column)
+
+    def _guarded(
+        self, sheet: SheetInfo, rows: Iterable[Sequence[object]], before: list[object]
+    ) -> Iterator[Sequence[object]]:
+        """Rows from column A, as grid has them; calamine's errors while iterating Rejected."""
+        try:
+            for row in rows:
+                yield [*before, *row] if before else row
+        except Exception as exc:
+            raise self._unreadable(sheet, exc) from exc
 
     def grid(self, sheet: SheetInfo) -> SheetGrid:
         """The sheet's values. Raises Rejected for a sheet that cannot be read."""
-        assert sheet.part is not None
-        xml = self._read(sheet.part)
-        _refuse_entities(xml)
-        _check_extent(xml)
+        xml = self._checked_xml(sheet)
         try:
             found = self._book.get_sheet_by_name(sheet.name)
             rows = found.to_python(skip_empty_area=False)
             merged = found.merged_cell_ranges or []
-        except Exception as exc:  # calamine's errors carry no position: look for the cell
-            where = _bad_cell(xml, self._shared_count)
-            detail = f"{where}: " if where else ""
-            raise Rejected(
-                "sheet-unreadable", f"{detail}{type(exc).__name__}: {exc}"[:200]
-            ) from exc
+        except Exception as exc:
+            raise self._unreadable(sheet, exc, xml) from exc
         grid = SheetGrid(sheet.label, rows, formulas_trusted=self._formulas_trusted)
         height, width = grid.height, grid.width
         for (r0, c0), (r1, c1) in merged:
@@ -176,6 +188,21 @@ class Workbook:
                         grid.anchors[(r, c)] = (r0, c0)
         _scan_cells(xml, self._percent_styles, grid)
         return grid
+
+    def _checked_xml(self, sheet: SheetInfo) -> bytes:
+        """The sheet's XML, if it holds no entities and no huge extent (Rejected otherwise)."""
+        assert sheet.part is not None
+        xml = self._read(sheet.part)
+        _refuse_entities(xml)
+        _check_extent(xml)
+        return xml
+
+    def _unreadable(self, sheet: SheetInfo, exc: Exception, xml: bytes | None = None) -> Rejected:
+        """calamine's errors carry no position: the cell it chokes on is looked for."""
+        assert sheet.part is not None
+        where = _bad_cell(self._read(sheet.part) if xml is None else xml, self._shared_count)
+        detail = f"{where}: " if where else ""
+        return Rejected("sheet-unreadable", f"{detail}{type(exc).__name__}: {exc}"[:200])
 
     def _read(self, name: str) -> bytes:
         return _member(self._zip, name)
@@ -424,18 +451,28 @@ def _cells(xml: bytes) -> Iterator[tuple[dict[bytes, bytes], bytes]]:
 _FAR_REF = re.compile(rb'<c r="(?:[A-Z]{3}|[A-Z]{1,2}\d{5}|[H-Z][A-Z]\d{4})')
 
 
+_PLACED_COLUMN = re.compile(rb'<c r="([A-Z]+)\d')
+_PLACED_ROW = re.compile(rb'<c r="[A-Z]+(\d+)"')
+
+
 def _check_extent(xml: bytes) -> None:
     """Refuse a sheet whose values span a huge area (calamine would allocate all of it)."""
     every_cell_placed = xml.count(b"<c ") == xml.count(b'<c r="') and b":c " not in xml
     if every_cell_placed and _FAR_REF.search(xml) is None:
         return  # the usual case, decided in C
     rows = cols = 0
-    for attrs, _ in _cells(xml):
-        pos = parse_ref(attrs.get(b"r", b"").decode("ascii", "replace"))
-        if pos is None:  # a cell placed by counting: bound it by the cells seen
-            cols += 1
-            continue
-        rows, cols = max(rows, pos[0] + 1), max(cols, pos[1] + 1)
+    if every_cell_placed:  # a large sheet (a summary): its distinct columns, its largest row
+        rows = max(map(int, _PLACED_ROW.findall(xml)), default=0)
+        for letters in set(_PLACED_COLUMN.findall(xml)):
+            pos = parse_ref(letters.decode("ascii") + "1")
+            cols = max(cols, pos[1] + 1) if pos is not None else cols
+    else:
+        for attrs, _ in _cells(xml):
+            pos = parse_ref(attrs.get(b"r", b"").decode("ascii", "replace"))
+            if pos is None:  # a cell placed by counting: bound it by the cells seen
+                cols += 1
+                continue
+            rows, cols = max(rows, pos[0] + 1), max(cols, pos[1] + 1)
     rows = max(rows, xml.count(b"<row") + xml.count(b":row"))
     if rows * cols > MAX_CELLS:
         raise Rejected("sheet-too-large", f"{cell_ref((rows - 1, cols - 1))} まで")
