@@ -471,3 +471,27 @@ def test_a_summary_sheet_read_as_a_table_holds_the_grids_values(tmp_path: Path) 
         workbook.add_worksheet("データ").write_row("B3", ["施策名", 1])
     book = Workbook(edited.read_bytes())
     assert list(book.rows("データ")) == [["", "", ""], ["", "", ""], ["", "施策名", 1.0]]
+
+
+def test_two_kpis_of_one_name_get_each_its_own_previous_grade(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from xlkpi.merge import merge
+    from xlkpi.model import Kpi, Measure
+    from xlkpi.template import write_forms
+
+    def returns(folder: Path, year: int, actuals: tuple[int, int]) -> Path:
+        kpis = [Kpi(name="参加者数", unit="人", baseline=Decimal(1), target=Decimal(100),
+                    actuals={year: Decimal(actual)}) for actual in actuals]  # fmt: skip
+        folder.mkdir()
+        write_forms(folder / "課.xlsx", [Measure(name="施策", number=1, viewpoint="生活機能の強化",
+                                                 policy_field="医療", kpis=kpis)])  # fmt: skip
+        return folder
+
+    last = tmp_path / "令和6年度.xlsx"
+    assert run("merge", returns(tmp_path / "r6", 2024, (30, 90)), "-o", last)[0] == 0  # D, B
+    result = merge([returns(tmp_path / "r7", 2025, (100, 100))], previous=last)
+    # Keyed by name alone, both took the second's B.
+    assert [k.grades for k in result.measures[0].kpis] == [{2024: "D", 2025: "A"},
+                                                           {2024: "B", 2025: "A"}]  # fmt: skip
+    assert "previous-unmatched" not in result.report.codes()

@@ -33,7 +33,7 @@ MEASURE_SHEET = "施策データ"
 LEDGER_SHEET = "受付"
 _COLUMNS = ("施策名", "成果指標", "年度", "評価")
 
-Key = tuple[str, str]
+Key = tuple[str, str, int]  # measure, KPI name, which of the KPIs of that name
 
 
 def is_summary(sheet_names: Iterable[str]) -> bool:
@@ -57,8 +57,11 @@ class Comparison:
     orphans: list[tuple[str, str, str]] = field(default_factory=list)  # measure, KPI, grade
 
 
-def key(measure_name: str, kpi_name: str) -> Key:
-    return fold_label(measure_name), fold_label(kpi_name)
+def key(measure_name: str, kpi_name: str, seen: Counter[tuple[str, str]]) -> Key:
+    """The KPI's key; `seen` counts the KPIs of each name so far (a copied row not renamed)."""
+    names = fold_label(measure_name), fold_label(kpi_name)
+    seen[names] += 1
+    return *names, seen[names] - 1
 
 
 def read_previous_grades(
@@ -87,10 +90,11 @@ def read_previous_grades(
         return {}, [problem("previous-unreadable", **where, detail="「データ」シートがありません")]
     found: dict[Key, tuple[str, str, str]] = {}
     unknown: Counter[str] = Counter()
+    seen: Counter[tuple[str, str]] = Counter()
     for measure, kpi, shown_year, grade in table:
         if shown_year == str(year) and grade:
             if grade in labels:
-                found[key(measure, kpi)] = (measure, kpi, grade)
+                found[key(measure, kpi, seen)] = (measure, kpi, grade)
             else:
                 unknown[grade] += 1
     problems = []
@@ -128,8 +132,9 @@ def compare(
     comparison = Comparison(prev, shown if not from_forms else f"調書・{shown}")
     waiting: list[tuple[Measure, Kpi]] = []
     used: set[Key] = set()
+    seen: Counter[tuple[str, str]] = Counter()
     for measure, kpi in kpis:  # rule 1
-        item_key = key(measure.name, kpi.name)
+        item_key = key(measure.name, kpi.name, seen)
         if prev in kpi.grades:
             used.add(item_key)
         elif item_key in grades:
@@ -193,11 +198,11 @@ def _renamed(
         for pair in waiting:
             if id(pair) in done:
                 continue
-            mine.setdefault(key(pair[0].name, pair[1].name)[side], []).append(pair)
+            mine.setdefault(fold_label(pair[side].name), []).append(pair)
         theirs: dict[str, list[Key]] = {}
         for old in left:
             if old not in taken:
-                theirs.setdefault(old[side], []).append(old)
+                theirs.setdefault(old[1] if side else old[0], []).append(old)
         for shared, pairs in mine.items():
             olds = theirs.get(shared, [])
             if len(pairs) == 1 and len(olds) == 1:
