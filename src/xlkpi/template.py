@@ -103,7 +103,7 @@ def _write_forms(
     rule: Rule,
 ) -> None:
     with atomic_path(path) as temp:
-        book = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
+        book = xlsxwriter.Workbook(str(temp), {**WORKBOOK_OPTIONS, "in_memory": True})
         book.set_properties(
             {"title": form.TITLE, "comments": f"xlkpi {__version__}", "created": _CREATED}
         )
