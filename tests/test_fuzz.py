@@ -3,7 +3,9 @@
 Hypothesis draws a base return (a sample, a seed form as printed, the template)
 and a plan of mutations, either on the zip's bytes or on the sheet XML (cell
 values, strings, types, styles, references). Each case runs the whole merge,
-then writes the summary and next year's forms from what was read.
+then writes the summary and next year's forms from what was read. A quarter as
+many cases mutate a summary the same ways and read it as `xlkpi forms` and
+`--previous` do.
 
 CI runs XLKPI_FUZZ_CASES cases (default 600, well under a minute). The long run:
     XLKPI_FUZZ_CASES=10000 python -m pytest tests/test_fuzz.py -s
@@ -31,9 +33,11 @@ from hypothesis import strategies as st
 
 import seedforms
 from conftest import ROOT, SAMPLES
+from xlkpi.grading import DEFAULT_RULE
 from xlkpi.merge import MergeResult, merge
 from xlkpi.output import OutputError
-from xlkpi.prefill import PeriodTooLong, write_next_year_forms
+from xlkpi.prefill import BrokenSummary, PeriodTooLong, read_source, write_next_year_forms
+from xlkpi.previous import read_previous_grades
 from xlkpi.problems import CATALOG, Severity
 from xlkpi.summary import write_summary
 
@@ -216,6 +220,46 @@ def test_mutated_returns_give_problem_records_only(data: bytes) -> None:
     file_errors = [p.code for p in report.problems if not p.sheet and p.severity is Severity.ERROR]
     OUTCOMES[f"rejected: {file_errors[0]}" if file_errors else "read"] += 1
     CODES.update(p.code for p in report.problems)
+
+
+def _summary() -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "集計.xlsx"
+        write_summary(merge([SAMPLES]), path)
+        return path.read_bytes()
+
+
+SUMMARY = _summary()
+
+
+@st.composite
+def mutated_summaries(draw: st.DrawFn) -> bytes:
+    if draw(st.booleans()):
+        return draw(xml_mutations(SUMMARY))
+    return draw(zip_mutations(SUMMARY))
+
+
+@settings(max_examples=max(CASES // 4, 50), deadline=None, suppress_health_check=list(HealthCheck),
+          database=None)  # fmt: skip
+@given(data=mutated_summaries())
+def test_mutated_summaries_give_problem_records_only(data: bytes) -> None:
+    """A summary edited or damaged: read for next year's forms and as --previous, never a crash."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "集計.xlsx"
+        path.write_bytes(data)
+        try:
+            with time_limit(TIMEOUT_SECONDS):
+                try:
+                    found = read_source([path]).report.problems
+                except BrokenSummary:  # a heading lost: said in words by the CLI (exit 1)
+                    found = []
+                found += read_previous_grades(path, 2024, DEFAULT_RULE.labels)[1]
+        except BaseException as exc:
+            UNCAUGHT.append(f"summary: {type(exc).__name__}: {exc}")
+            raise
+    assert all(p.code in CATALOG for p in found)
+    OUTCOMES["summary read"] += 1
+    CODES.update(f"summary: {p.code}" for p in found)
 
 
 @pytest.fixture(scope="module", autouse=True)
