@@ -116,6 +116,25 @@ def test_next_years_cells_are_empty_and_highlighted(tmp_path: Path) -> None:
     assert ws.cell(r + 1, c + 1).value  # a fixed text is pre-filled
 
 
+def test_budgets_read_as_the_report_prints_them(tmp_path: Path) -> None:
+    """事業費 (千円) shows 48,221 as in the FY2024 report; a fraction or what is typed is not rounded."""
+    from decimal import Decimal
+
+    from xlkpi.template import write_forms
+
+    budgets = {2024: Decimal(48221), 2025: Decimal("1234.5")}
+    write_forms(tmp_path / "課.xlsx", [Measure(name="施策", number=1, budgets=budgets), None])
+    wb = openpyxl.load_workbook(tmp_path / "課.xlsx")
+    layout = form.layout()
+    row = layout.budget_row + 1
+    filled, blank = wb.worksheets[1], wb.worksheets[2]
+    cells = [filled.cell(row, layout.year_columns[year] + 1) for year in (2024, 2025, 2026)]
+    assert [(c.value, c.number_format) for c in cells] == [
+        (48221, "#,##0"), (1234.5, "General"), (None, "General"),
+    ]  # fmt: skip
+    assert blank.cell(row, layout.year_columns[2024] + 1).number_format == "General"
+
+
 def test_forms_never_write_over_the_returns(tmp_path: Path) -> None:
     returns = tmp_path / "returns"
     shutil.copytree(SAMPLES, returns)
