@@ -116,14 +116,18 @@ def test_next_years_cells_are_empty_and_highlighted(tmp_path: Path) -> None:
     assert ws.cell(r + 1, c + 1).value  # a fixed text is pre-filled
 
 
-def test_budgets_read_as_the_report_prints_them(tmp_path: Path) -> None:
+def test_whole_numbers_read_as_the_report_prints_them(tmp_path: Path) -> None:
     """事業費 (千円) shows 48,221 as in the FY2024 report; a fraction or what is typed is not rounded."""
     from decimal import Decimal
 
+    from xlkpi.model import Kpi
     from xlkpi.template import write_forms
 
     budgets = {2024: Decimal(48221), 2025: Decimal("1234.5")}
-    write_forms(tmp_path / "課.xlsx", [Measure(name="施策", number=1, budgets=budgets), None])
+    kpi = Kpi(name="参加者数", unit="人", baseline=Decimal(5035), target=Decimal("66.3"),
+              actuals={2024: Decimal(10334)})  # fmt: skip
+    write_forms(tmp_path / "課.xlsx", [Measure(name="施策", number=1, budgets=budgets,
+                                               kpis=[kpi]), None])  # fmt: skip
     wb = openpyxl.load_workbook(tmp_path / "課.xlsx")
     layout = form.layout()
     row = layout.budget_row + 1
@@ -133,6 +137,14 @@ def test_budgets_read_as_the_report_prints_them(tmp_path: Path) -> None:
         (48221, "#,##0"), (1234.5, "General"), (None, "General"),
     ]  # fmt: skip
     assert blank.cell(row, layout.year_columns[2024] + 1).number_format == "General"
+    (kpi_row, baseline_col), (_, target_col) = (
+        (layout.kpi_rows[0], layout.kpi_columns[key][0]) for key in ("baseline", "target")
+    )
+    actual = filled.cell(layout.actual_rows[0] + 1, layout.year_columns[2024] + 1)
+    assert [(c.value, c.number_format) for c in (filled.cell(kpi_row + 1, baseline_col + 1),
+            filled.cell(kpi_row + 1, target_col + 1), actual)] == [
+        (5035, "#,##0"), (66.3, "General"), (10334, "#,##0"),
+    ]  # fmt: skip
 
 
 def test_forms_never_write_over_the_returns(tmp_path: Path) -> None:

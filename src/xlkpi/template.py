@@ -141,7 +141,7 @@ class _FormWriter:
         self.label = book.add_format({**base, "bg_color": LABEL_FILL, "bold": True})
         self.input = book.add_format({**base, "bg_color": INPUT_FILL, "locked": False})
         self.number = book.add_format({**base, "bg_color": INPUT_FILL, "locked": False})
-        self.money = book.add_format(  # whole 千円 of 事業費, as the report prints them: 48,221
+        self.whole = book.add_format(  # whole numbers as the report prints them: 48,221
             {**base, "bg_color": INPUT_FILL, "locked": False, "num_format": "#,##0"}
         )
         self.percent = book.add_format(
@@ -243,10 +243,7 @@ class _FormWriter:
                 ws.write_string(header_row, col, year_header(year), self.label)
         for year, col in layout.year_columns.items():
             budget = measure.budgets.get(year) if measure else None
-            if budget is not None and budget == budget.to_integral_value():
-                ws.write_number(layout.budget_row, col, float(budget), self.money)
-            else:  # a blank shows what is typed; a fraction of a 千円 is not rounded away
-                self.value(ws, layout.budget_row, col, budget, "")
+            self.value(ws, layout.budget_row, col, budget, "")
         kpis = measure.kpis if measure else []
         for index, row in enumerate(layout.actual_rows):
             ws.write_string(row, 0, form.KPI_ROW_LABEL.format(n=index + 1), self.label)
@@ -271,7 +268,9 @@ class _FormWriter:
             ws.write_blank(row, col, None, self.open_number if open_cell else self.number)
         elif unit == "%":
             ws.write_number(row, col, float(value / 100), self.percent)
-        else:
+        elif value == value.to_integral_value():
+            ws.write_number(row, col, float(value), self.whole)
+        else:  # a blank shows what is typed, and a fraction is not rounded away
             ws.write_number(row, col, float(value), self.number)
 
     def validations(self, ws: Any) -> None:
