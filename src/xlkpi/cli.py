@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
@@ -86,21 +86,20 @@ class _Parser(argparse.ArgumentParser):
         self.out.write(message or "")
 
 
-def _count(text: str) -> int:
-    """A whole number typed on the command line (full-width digits too)."""
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"「{text}」は整数ではありません") from None
+def _whole_number(expected: str) -> Callable[[str], int]:
+    """An option's type: a whole number (full-width digits too), else `expected` is said."""
+
+    def parse(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"「{text}」{expected}") from None
+
+    return parse
 
 
-def _year(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"「{text}」は年度として読めません。西暦で指定してください（例: 2024）"
-        ) from None
+_count = _whole_number("は整数ではありません")
+_year = _whole_number("は年度として読めません。西暦で指定してください（例: 2024）")
 
 
 class _Version(argparse.Action):
