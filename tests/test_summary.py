@@ -106,7 +106,7 @@ def test_overview_counts_shares_chart_and_findings(summary: Path) -> None:
         charts = [n for n in zf.namelist() if n.startswith("xl/charts/chart")]
         assert len(charts) == 1
         chart = zf.read(charts[0]).decode()
-        assert "<c:barChart>" in chart and "概要!$B$10:$B$13" in chart
+        assert "<c:barChart>" in chart and "概要!$B$11:$B$14" in chart
         drawing_rels = zf.read("xl/worksheets/_rels/sheet1.xml.rels").decode()
         assert "drawing" in drawing_rels  # the chart sits on 概要, the first sheet
 

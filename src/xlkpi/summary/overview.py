@@ -20,6 +20,8 @@ from xlkpi.summary.base import (
 from xlkpi.tally import Counts, Tallies
 from xlkpi.values import era_name
 
+TABLE_TOP = 9  # a blank row between the facts above and each table's subtitle
+
 
 def write_overview(book: Book) -> None:
     result = book.result
@@ -54,14 +56,17 @@ def write_overview(book: Book) -> None:
     years: list[tuple[int, Tallies]] = [(result.year, result.tallies)]
     if comparison and result.previous_tallies:
         years.append((comparison.year, result.previous_tallies))
-    table_top = 8
-    distribution(book, ws, table_top, years)
-    chart(book, ws, table_top, years)
-    row = table_top + len(rule.labels) + 4
-    row = viewpoint_table(book, ws, row, result.year, result.tallies)
-    row = findings(book, ws, row + 1, result.tallies, table_top, good)
+    distribution(book, ws, TABLE_TOP, years)
+    chart(book, ws, TABLE_TOP, years)
+    row = viewpoint_table(book, ws, _viewpoint_top(book), result.year, result.tallies)
+    row = findings(book, ws, row + 1, result.tallies, good)
     row = unmatched(book, ws, row + 1)
     book.page(ws, (0, 0), freeze=False)
+
+
+def _viewpoint_top(book: Book) -> int:
+    """The viewpoint table's header row: below 全体の達成状況, its two total rows and a blank row."""
+    return TABLE_TOP + len(book.result.rule.labels) + 5
 
 
 def distribution(book: Book, ws: Any, top: int, years: list[tuple[int, Tallies]]) -> None:
@@ -134,7 +139,7 @@ def chart(book: Book, ws: Any, top: int, years: list[tuple[int, Tallies]]) -> No
     )
     graph.set_legend({"position": "bottom", "font": font})
     graph.set_size({"width": 430, "height": 260})
-    ws.insert_chart(top - 6, 5, graph, {"x_offset": 10, "y_offset": 5})
+    ws.insert_chart(top - 7, 5, graph, {"x_offset": 10, "y_offset": 5})
 
 
 def viewpoint_table(book: Book, ws: Any, top: int, year: int, tallies: Tallies) -> int:
@@ -153,13 +158,13 @@ def viewpoint_table(book: Book, ws: Any, top: int, year: int, tallies: Tallies) 
     return row + 1
 
 
-def findings(book: Book, ws: Any, top: int, tallies: Tallies, table_top: int, good: str) -> int:
+def findings(book: Book, ws: Any, top: int, tallies: Tallies, good: str) -> int:
     """The report's hand-written sentences, as formulas over the tables above."""
     labels = book.result.rule.labels
     width = len(labels)
     book.text(ws, top, 0, "● 達成状況の評価", "subtitle")
     row = top + 1
-    vp_top = table_top + len(labels) + 4
+    vp_top = _viewpoint_top(book)
     lines: list[tuple[str, int, Counts]] = [
         ("全体", vp_top + 1 + len(tallies.viewpoints), tallies.overall)
     ]
