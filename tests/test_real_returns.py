@@ -311,6 +311,53 @@ def test_furigana_runs_are_not_glued_onto_the_text(tmp_path: Path) -> None:
     assert only(merged(path)).name == "地域医療確保対策事業"
 
 
+def _third_kpi(ws):  # type: ignore[no-untyped-def]
+    """Sample 05 (template layout): 指標1 is filled; this fills 指標3 and leaves 指標2 blank."""
+    ws["B10"], ws["D10"], ws["E10"], ws["F10"] = "自主防災組織数", "団体", 5, 10
+    ws["B20"] = 7  # 指標3's 2024 actual: 7 / 10 = 70 % -> C
+
+
+def test_kpi_rows_left_blank_between_filled_ones(tmp_path: Path) -> None:
+    """指標1 and 指標3 filled, 指標2 blank: each KPI meets its own actuals row."""
+    result = merged(builders.sample(tmp_path / "skip.xlsx", edit=_third_kpi))
+    kpis = only(result).kpis
+    # 10334 / 12000 = 86.1 % -> B
+    assert [(k.name, k.actuals, k.grades) for k in kpis] == [
+        ("消防防災セミナー参加人数", {2024: 10334}, {2024: "B"}),
+        ("自主防災組織数", {2024: 7}, {2024: "C"}),
+    ]
+    assert problems(result) == []
+
+
+def test_a_value_in_a_blank_kpis_actuals_row_is_not_given_to_the_next_kpi(tmp_path: Path) -> None:
+    """指標2 has no name but a 2024 actual: an error there, never 指標3's actual."""
+
+    def stray(ws):  # type: ignore[no-untyped-def]
+        _third_kpi(ws)
+        ws["B19"] = 12
+
+    result = merged(builders.sample(tmp_path / "stray.xlsx", edit=stray))
+    assert [(k.actuals, k.grades) for k in only(result).kpis][1] == ({2024: 7}, {2024: "C"})
+    assert problems(result) == [("施策24", "B19", "kpi-name-missing")]
+
+
+def test_a_kpi_row_copied_with_its_number(tmp_path: Path) -> None:
+    """Two rows labelled 指標1 (a row copied in Excel): both read, in order, and told."""
+
+    def copied(ws):  # type: ignore[no-untyped-def]
+        ws["A9"], ws["B9"], ws["D9"], ws["E9"], ws["F9"] = "指標1", "自主防災組織数", "団体", 5, 10
+        ws["B19"] = 9  # 9 / 10 = 90 % -> B
+
+    result = merged(builders.sample(tmp_path / "copied.xlsx", edit=copied))
+    assert [(k.name, k.actuals) for k in only(result).kpis] == [
+        ("消防防災セミナー参加人数", {2024: 10334}),
+        ("自主防災組織数", {2024: 9}),
+    ]
+    assert problems(result) == [("施策24", "A9", "layout-irregular")]
+    [warning] = result.report.problems
+    assert "「指標1」の番号が上の行と重複" in warning.message
+
+
 # --- 3. Workbooks as they arrive --------------------------------------------------------
 
 

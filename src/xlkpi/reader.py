@@ -11,6 +11,7 @@ Anything read from an irregular place is read, and reported.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -326,7 +327,6 @@ class _FormReader:
         measure.years = tuple(sorted(year for year, _ in columns.values()))
         rows: dict[int, int] = {}
         row = hit.pos[0] + 1
-        index = 0
         while row < self.grid.height:
             head = self.grid.value((row, label_col))
             numbered = form.kpi_row_number(head) if isinstance(head, str) else None
@@ -334,11 +334,27 @@ class _FormReader:
                 break
             if numbered is None and not is_blank(head):
                 break
-            index = numbered - 1 if numbered is not None else index
-            rows[index] = row
-            index += 1
+            rows[self.slot(rows, numbered, (row, label_col))] = row
             row += 1
         return rows, columns
+
+    def slot(self, taken: Mapping[int, object], number: int | None, head: Pos) -> int:
+        """A KPI row's index: its 指標N label, else the one after the row above.
+
+        指標1 and 指標3 with 指標2 left blank keep their numbers, so each meets its own
+        actuals row. A number already used (a copied row not renumbered) is told.
+        """
+        following = max(taken, default=-1) + 1
+        if number is None:
+            return following
+        if number - 1 in taken or number - 1 < following:
+            detail = (
+                f"「指標{number}」の番号が上の行と重複しているか逆順のため、"
+                f"指標{following + 1}として読み取りました"
+            )
+            self.report("layout-irregular", head, detail=detail)
+            return following
+        return number - 1
 
     def cell_in(self, row: int, col: int) -> Pos | None:
         """A filled cell of the actuals grid (merged continuations count as empty)."""
@@ -358,16 +374,17 @@ class _FormReader:
         kpi_hit = self.hits[form.KPI.key][0]
         row_fields = {h.field.key for h in self.row_hits.get(kpi_hit.pos[0], [])}
         if form.KPI_NAME.key in row_fields or form.BASELINE.key in row_fields:
-            kpis = self.read_kpi_table(measure, kpi_hit)
+            slotted = self.read_kpi_table(measure, kpi_hit)
         else:
-            kpis = self.read_kpi_inline(measure, kpi_hit, actual_rows, columns)
+            slotted = dict(enumerate(self.read_kpi_inline(measure, kpi_hit, actual_rows, columns)))
+        kpis = list(slotted.values())
         actuals = self.read_actuals(actual_rows, columns, len(kpis))
-        for index, kpi in enumerate(kpis):
+        for index, kpi in slotted.items():
             for year, (value, pos) in sorted(actuals.get(index, {}).items()):
                 self.check_unit(kpi, value, pos)
                 kpi.actuals[year] = value.value
                 kpi.cells[f"actual:{year}"] = cell_ref(pos)
-        for index in sorted(set(actuals) - set(range(len(kpis)))):
+        for index in sorted(set(actuals) - set(slotted)):
             first_pos = min(pos for _, pos in actuals[index].values())
             self.report("kpi-name-missing", first_pos, n=index + 1)
         named: set[str] = set()
@@ -380,14 +397,16 @@ class _FormReader:
         if not kpis and not any(p.code == "kpi-count-mismatch" for p in self.problems):
             self.report("kpi-missing", kpi_hit.pos)
 
-    def read_kpi_table(self, measure: Measure, kpi_hit: Hit) -> list[Kpi]:
+    def read_kpi_table(self, measure: Measure, kpi_hit: Hit) -> dict[int, Kpi]:
+        """KPI index (its 指標N row, as in the actuals grid) -> KPI; rows without a name skipped."""
         header = {h.field.key: h.pos[1] for h in self.row_hits[kpi_hit.pos[0]]}
         labels = {h.field.key: h.label for h in self.row_hits[kpi_hit.pos[0]]}
         measure.base_year = labels[form.BASELINE.key].year if form.BASELINE.key in labels else None
         measure.target_year = labels[form.TARGET.key].year if form.TARGET.key in labels else None
         value_cols = {k: header[k] for k in ("baseline", "target") if k in header}
         label_col = kpi_hit.pos[1]
-        kpis: list[Kpi] = []
+        kpis: dict[int, Kpi] = {}
+        rows: dict[int, int] = {}
         row = kpi_hit.pos[0] + 1
         while row < self.grid.height and not any(
             h.pos[1] <= label_col for h in self.row_hits.get(row, [])
@@ -396,12 +415,14 @@ class _FormReader:
             number = form.kpi_row_number(head) if isinstance(head, str) else None
             if number is None and not is_blank(head):
                 break
+            index = self.slot(rows, number, (row, label_col))
+            rows[index] = row
             name_col = header.get(form.KPI_NAME.key)
             name = self.text((row, name_col)) if name_col is not None else ""
             values = {key: self.single((row, col)) for key, col in value_cols.items()}
             if not name:
                 if any(v is not None for v in values.values()):
-                    self.report("kpi-name-missing", (row, label_col), n=number or len(kpis) + 1)
+                    self.report("kpi-name-missing", (row, label_col), n=index + 1)
                 row += 1
                 continue
             kpi = Kpi(name=name.replace("\n", " "))
@@ -414,7 +435,7 @@ class _FormReader:
             for key, col in value_cols.items():
                 self.take(kpi, key, values[key], (row, col))
                 kpi.cells.setdefault(key, cell_ref((row, col)))
-            kpis.append(kpi)
+            kpis[index] = kpi
             row += 1
         return kpis
 
