@@ -358,6 +358,18 @@ def test_a_kpi_row_copied_with_its_number(tmp_path: Path) -> None:
     assert "「指標1」の番号が上の行と重複" in warning.message
 
 
+def test_an_actuals_row_copied_with_its_number(tmp_path: Path) -> None:
+    """Two actuals rows labelled 指標1: the first is not overwritten by the second."""
+
+    def copied(ws):  # type: ignore[no-untyped-def]
+        ws["B9"], ws["D9"], ws["E9"], ws["F9"] = "自主防災組織数", "団体", 5, 10
+        ws["A19"], ws["B19"] = "指標1", 9
+
+    result = merged(builders.sample(tmp_path / "copied.xlsx", edit=copied))
+    assert [k.actuals for k in only(result).kpis] == [{2024: 10334}, {2024: 9}]
+    assert problems(result) == [("施策24", "A19", "layout-irregular")]
+
+
 # --- 3. Workbooks as they arrive --------------------------------------------------------
 
 
