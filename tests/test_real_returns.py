@@ -370,6 +370,30 @@ def test_an_actuals_row_copied_with_its_number(tmp_path: Path) -> None:
     assert problems(result) == [("施策24", "A19", "layout-irregular")]
 
 
+@pytest.mark.parametrize(
+    ("viewpoint", "expected"),
+    [
+        ("生活機能強化", [("施策24", "B4", "viewpoint-unknown")]),  # named at the value, not A4
+        ("結びつきやネットワークの強化", [("施策24", "E4", "policy-field-other-viewpoint")]),
+        ("生活機能の強化", []),
+    ],
+)
+def test_viewpoint_and_policy_field_are_checked_together(
+    tmp_path: Path, viewpoint: str, expected: list[tuple[str, str, str]]
+) -> None:
+    """消防防災 is a field of 生活機能の強化: another viewpoint with it is a slip in the list."""
+
+    def choose(ws):  # type: ignore[no-untyped-def]
+        ws["B4"] = viewpoint
+
+    result = merged(builders.sample(tmp_path / "vp.xlsx", edit=choose))
+    assert problems(result) == expected
+    assert only(result).viewpoint == viewpoint  # tallied as written
+    if expected and expected[0][2] == "policy-field-other-viewpoint":
+        [warning] = result.report.problems
+        assert "消防防災」は連携する視点「生活機能の強化」の分野" in warning.message
+
+
 # --- 3. Workbooks as they arrive --------------------------------------------------------
 
 

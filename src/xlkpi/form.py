@@ -202,6 +202,11 @@ def canonical_choice(text: str) -> str | None:
     return _choice_index().get(fold_label(text))
 
 
+def viewpoint_of(policy_field: str) -> str | None:
+    """The viewpoint a policy field (the form's spelling) belongs to; None for a viewpoint."""
+    return next((v for v, fields in POLICY_FIELDS.items() if policy_field in fields), None)
+
+
 # --- Plan period and layout ----------------------------------------------------------
 
 

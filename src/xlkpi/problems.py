@@ -146,6 +146,11 @@ CATALOG: dict[str, Spec] = {
         "政策分野「{found}」は一覧にありません。",
         "一覧から選んで記入してください。",
     ),
+    "policy-field-other-viewpoint": Spec(
+        W,
+        "政策分野「{found}」は連携する視点「{owner}」の分野ですが、連携する視点が「{viewpoint}」です。",
+        "どちらかを一覧から選び直してください。分野別集計では、記入された連携する視点に数えています。",
+    ),
     "kpi-missing": Spec(E, "成果指標（KPI）がありません。", "成果指標の名称を記入してください。"),
     "kpi-name-missing": Spec(
         E,

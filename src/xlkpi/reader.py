@@ -246,17 +246,31 @@ class _FormReader:
         else:
             known = form.canonical_choice(viewpoint)
             if known not in form.VIEWPOINTS:
-                self.report("viewpoint-unknown", viewpoint_hit.pos, found=viewpoint)
+                self.report("viewpoint-unknown", self.value_pos(viewpoint_hit), found=viewpoint)
             measure.viewpoint = known if known in form.VIEWPOINTS else viewpoint
         field_hit = self.first(form.POLICY_FIELD)
         policy = self.region_text(field_hit) if field_hit else ""
         if field_hit is None or not policy:
             self.report("policy-field-missing", field_hit.pos if field_hit else None)
-        else:
-            known = form.canonical_choice(policy)
-            if known is None or known in form.VIEWPOINTS:
-                self.report("policy-field-unknown", field_hit.pos, found=policy)
-            measure.policy_field = known or policy
+            return
+        known = form.canonical_choice(policy)
+        measure.policy_field = known or policy
+        owner = form.viewpoint_of(known) if known else None
+        if owner is None:
+            self.report("policy-field-unknown", self.value_pos(field_hit), found=policy)
+        elif measure.viewpoint in form.VIEWPOINTS and owner != measure.viewpoint:
+            self.report(
+                "policy-field-other-viewpoint",
+                self.value_pos(field_hit),
+                found=measure.policy_field,
+                viewpoint=measure.viewpoint,
+                owner=owner,
+            )
+
+    def value_pos(self, hit: Hit) -> Pos:
+        """The cell a label's value was read from: its first filled cell, else the label's."""
+        cells = self.filled(hit)
+        return cells[0] if cells else hit.pos
 
     def title_above(self, name_hit: Hit) -> str:
         row, col = name_hit.pos
