@@ -394,6 +394,51 @@ def test_viewpoint_and_policy_field_are_checked_together(
         assert "消防防災」は連携する視点「生活機能の強化」の分野" in warning.message
 
 
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        ("①", []),
+        (1, []),  # typed as a number
+        ("(1)", []),
+        ("指標１（人）", []),
+        ("消防防災セミナー参加人数", [("施策24", "A18", "layout-irregular")]),
+        ("消防防災セミナー参加人数（人）", [("施策24", "A18", "layout-irregular")]),
+    ],
+)
+def test_actuals_row_headed_otherwise_than_its_kpi_number(
+    tmp_path: Path, head: object, expected: list[tuple[str, str, str]]
+) -> None:
+    """The 指標1 head of the actuals row retyped: its value (10334 -> B) is still 指標1's."""
+
+    def retype(ws):  # type: ignore[no-untyped-def]
+        ws["A18"] = head
+
+    result = merged(builders.sample(tmp_path / "head.xlsx", edit=retype))
+    assert [(k.actuals, k.grades) for k in only(result).kpis] == [({2024: 10334}, {2024: "B"})]
+    assert problems(result) == expected
+
+
+def test_an_actuals_row_of_no_known_kpi_is_an_error_not_a_silent_drop(tmp_path: Path) -> None:
+    def retype(ws):  # type: ignore[no-untyped-def]
+        ws["A18"] = "備考"
+
+    result = merged(builders.sample(tmp_path / "note.xlsx", edit=retype))
+    assert only(result).kpis[0].actuals == {}
+    assert problems(result) == [("施策24", "A18", "actual-row-unknown")]
+    assert result.report.errors
+
+
+def test_kpi_table_rows_numbered_as_numbers(tmp_path: Path) -> None:
+    def renumber(ws):  # type: ignore[no-untyped-def]
+        ws["A8"], ws["A9"], ws["A10"] = 1, 2, 3
+
+    result = merged(builders.sample(tmp_path / "numbers.xlsx", edit=renumber))
+    assert [(k.name, k.grades) for k in only(result).kpis] == [
+        ("消防防災セミナー参加人数", {2024: "B"})
+    ]
+    assert problems(result) == []
+
+
 # --- 3. Workbooks as they arrive --------------------------------------------------------
 
 

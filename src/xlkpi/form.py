@@ -125,7 +125,8 @@ ANCHORS: tuple[Field, ...] = (NAME, KPI, ACTUALS)
 
 MAX_KPIS = 3
 KPI_ROW_LABEL = "指標{n}"
-_KPI_ROW = re.compile(r"^(?:指標|KPI)(\d)$")
+# 指標2, KPI2, 2, ② and (2), perhaps with a unit after: 指標2（人）
+_KPI_ROW = re.compile(r"^(?:指標|KPI)?\(?(\d{1,2})\)?(?:\(.*\))?$")
 
 FORM_SHEET = "施策"
 INSTRUCTIONS_SHEET = "記入要領"
@@ -160,7 +161,7 @@ def inline_label(text: str) -> tuple[Field, str] | None:
 
 
 def kpi_row_number(text: str) -> int | None:
-    """ "指標2" -> 2 (the row labels of the template's KPI tables)."""
+    """ "指標2" -> 2 (the row labels of the template's KPI tables); None for other text."""
     match = _KPI_ROW.match(fold_label(text))
     return int(match.group(1)) if match else None
 

@@ -55,6 +55,16 @@ class SheetResult:
     note: str = ""
 
 
+@dataclass(slots=True)
+class ActualGrid:
+    """The rows under the 実績値 year header."""
+
+    rows: dict[int, int]  # KPI index -> row, from 指標N labels (or blank heads, in order)
+    named: dict[int, str]  # row -> its head's other text: a KPI's name, or a note
+    columns: dict[int, tuple[int, str]]  # col -> (year, text after the year in the header)
+    label_col: int
+
+
 _LABELS: dict[str, tuple[Field, LabelText, str] | None] = {}
 
 
@@ -219,8 +229,7 @@ class _FormReader:
         if evaluation is not None:
             measure.evaluation_year = evaluation.label.year
         self.read_budgets(measure)
-        actual_rows, columns = self.read_actual_grid(measure, label_col)
-        self.read_kpis(measure, actual_rows, columns)
+        self.read_kpis(measure, self.read_actual_grid(measure, label_col))
         return SheetResult(measure, self.problems, is_form=True)
 
     # --- identity: name, number, viewpoint, policy field ---------------------------------
@@ -332,25 +341,39 @@ class _FormReader:
             if found:
                 measure.budgets[columns[pos[1]][0]] = found[0].value
 
-    def read_actual_grid(
-        self, measure: Measure, label_col: int
-    ) -> tuple[dict[int, int], dict[int, tuple[int, str]]]:
-        """KPI index -> row under the 実績値 header, and the header's year columns."""
+    def read_actual_grid(self, measure: Measure, label_col: int) -> ActualGrid:
+        """The rows under the 実績値 header, down to the next field's label."""
         hit = self.hits[form.ACTUALS.key][0]
         columns = self.year_columns(hit)
         measure.years = tuple(sorted(year for year, _ in columns.values()))
-        rows: dict[int, int] = {}
+        grid = ActualGrid({}, {}, columns, label_col)
         row = hit.pos[0] + 1
         while row < self.grid.height:
-            head = self.grid.value((row, label_col))
-            numbered = form.kpi_row_number(head) if isinstance(head, str) else None
             if any(h.pos[1] <= label_col for h in self.row_hits.get(row, [])):
                 break
+            head = self.grid.value((row, label_col))
+            numbered = _row_number(head)
             if numbered is None and not is_blank(head):
-                break
-            rows[self.slot(rows, numbered, (row, label_col))] = row
+                grid.named[row] = clean_text(head)  # a KPI's name, or a note: told apart later
+            else:
+                grid.rows[self.slot(grid.rows, numbered, (row, label_col))] = row
             row += 1
-        return rows, columns
+        return grid
+
+    def place_named_rows(self, grid: ActualGrid, kpis: Mapping[int, Kpi]) -> None:
+        """Rows headed by a KPI's name instead of 指標N join that KPI; others must be empty."""
+        for row, head in grid.named.items():
+            pos = (row, grid.label_col)
+            filled = any(self.cell_in(row, col) for col in grid.columns)
+            index = next((i for i, k in kpis.items() if _same_name(head, k.name)), None)
+            if index is None or index in grid.rows:
+                if filled:
+                    self.report("actual-row-unknown", pos, found=head)
+                continue
+            grid.rows[index] = row
+            if filled:
+                detail = f"実績値の行の見出しが指標名のため、「{kpis[index].name}」の実績値として読み取りました"
+                self.report("layout-irregular", pos, detail=detail)
 
     def slot(self, taken: Mapping[int, object], number: int | None, head: Pos) -> int:
         """A KPI row's index: its 指標N label, else the one after the row above.
@@ -379,20 +402,17 @@ class _FormReader:
 
     # --- KPIs -------------------------------------------------------------------------
 
-    def read_kpis(
-        self,
-        measure: Measure,
-        actual_rows: dict[int, int],
-        columns: dict[int, tuple[int, str]],
-    ) -> None:
+    def read_kpis(self, measure: Measure, grid: ActualGrid) -> None:
         kpi_hit = self.hits[form.KPI.key][0]
         row_fields = {h.field.key for h in self.row_hits.get(kpi_hit.pos[0], [])}
+        columns = grid.columns
         if form.KPI_NAME.key in row_fields or form.BASELINE.key in row_fields:
             slotted = self.read_kpi_table(measure, kpi_hit)
         else:
-            slotted = dict(enumerate(self.read_kpi_inline(measure, kpi_hit, actual_rows, columns)))
+            slotted = dict(enumerate(self.read_kpi_inline(measure, kpi_hit, grid.rows, columns)))
+        self.place_named_rows(grid, slotted)
         kpis = list(slotted.values())
-        actuals = self.read_actuals(actual_rows, columns, len(kpis))
+        actuals = self.read_actuals(grid.rows, columns, len(kpis))
         for index, kpi in slotted.items():
             for year, (value, pos) in sorted(actuals.get(index, {}).items()):
                 self.check_unit(kpi, value, pos)
@@ -426,7 +446,7 @@ class _FormReader:
             h.pos[1] <= label_col for h in self.row_hits.get(row, [])
         ):
             head = self.grid.value((row, label_col))
-            number = form.kpi_row_number(head) if isinstance(head, str) else None
+            number = _row_number(head)
             if number is None and not is_blank(head):
                 break
             index = self.slot(rows, number, (row, label_col))
@@ -658,3 +678,17 @@ def _base_unit(unit: str) -> str:
 
 def _pos_of(ref: str | None) -> Pos | None:
     return parse_ref(ref) if ref else None
+
+
+def _row_number(head: object) -> int | None:
+    """The KPI number of a row head: 指標2, ②, or 2 typed as a number."""
+    if type(head) is float and head.is_integer():
+        head = int(head)
+    if type(head) is int or (type(head) is str and head):
+        return form.kpi_row_number(str(head))
+    return None
+
+
+def _same_name(head: str, name: str) -> bool:
+    """A row head naming a KPI, perhaps with its unit in brackets: 「参加人数（人）」."""
+    return fold_label(head) == fold_label(name) or split_label(head).core == fold_label(name)
