@@ -439,6 +439,34 @@ def test_kpi_table_rows_numbered_as_numbers(tmp_path: Path) -> None:
     assert problems(result) == []
 
 
+def test_kpi_rows_under_other_heads_are_read_or_named(tmp_path: Path) -> None:
+    """A KPI added under a head of the department's own is read; a note row is named."""
+
+    def add(ws):  # type: ignore[no-untyped-def]
+        ws["A9"], ws["B9"], ws["D9"], ws["E9"], ws["F9"] = (
+            "追加指標",
+            "自主防災組織数",
+            "団体",
+            5,
+            10,
+        )
+        ws["B19"] = 9  # the second actuals row: 9 / 10 = 90 % -> B
+        ws["A10"], ws["B10"] = "メモ", "来年度から指標を追加予定"
+
+    result = merged(builders.sample(tmp_path / "added.xlsx", edit=add))
+    assert [(k.name, k.target, k.grades) for k in only(result).kpis] == [
+        ("消防防災セミナー参加人数", 12000, {2024: "B"}),
+        ("自主防災組織数", 10, {2024: "B"}),
+    ]
+    assert problems(result) == [
+        ("施策24", "A9", "layout-irregular"),
+        ("施策24", "A10", "layout-irregular"),
+    ]
+    added, note = (p.message for p in result.report.problems)
+    assert "「追加指標」の行を指標2として読み取りました" in added
+    assert "「メモ」の行は、現状値も目標値もないため指標として読み取っていません" in note
+
+
 # --- 3. Workbooks as they arrive --------------------------------------------------------
 
 

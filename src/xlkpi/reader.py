@@ -447,13 +447,21 @@ class _FormReader:
         ):
             head = self.grid.value((row, label_col))
             number = _row_number(head)
-            if number is None and not is_blank(head):
-                break
-            index = self.slot(rows, number, (row, label_col))
-            rows[index] = row
             name_col = header.get(form.KPI_NAME.key)
             name = self.text((row, name_col)) if name_col is not None else ""
             values = {key: self.single((row, col)) for key, col in value_cols.items()}
+            odd_head = clean_text(head) if number is None and not is_blank(head) else ""
+            if odd_head and all(v is None for v in values.values()):
+                if name:  # a note, or a field label we do not know: said, not read
+                    detail = f"見出し「{odd_head}」の行は、現状値も目標値もないため指標として読み取っていません"
+                    self.report("layout-irregular", (row, label_col), detail=detail)
+                row += 1
+                continue
+            index = self.slot(rows, number, (row, label_col))
+            rows[index] = row
+            if odd_head and name:
+                detail = f"見出し「{odd_head}」の行を指標{index + 1}として読み取りました"
+                self.report("layout-irregular", (row, label_col), detail=detail)
             if not name:
                 if any(v is not None for v in values.values()):
                     self.report("kpi-name-missing", (row, label_col), n=index + 1)
