@@ -467,6 +467,29 @@ def test_kpi_rows_under_other_heads_are_read_or_named(tmp_path: Path) -> None:
     assert "「メモ」の行は、現状値も目標値もないため指標として読み取っていません" in note
 
 
+@pytest.mark.parametrize(
+    ("typed", "budget", "expected"),
+    [
+        ("242,227", 242227, []),
+        ("242,227千円", 242227, []),
+        ("242,227,000円", 242227, [("施策24", "B15", "budget-in-yen")]),  # not 1,000 x too much
+        ("242,227,500円", Decimal("242227.5"), [("施策24", "B15", "budget-in-yen")]),
+        ("242,227人", None, [("施策24", "B15", "budget-unit")]),
+        ("242,227%", None, [("施策24", "B15", "budget-unit")]),
+    ],
+)
+def test_budgets_are_in_thousands_of_yen(
+    tmp_path: Path, typed: str, budget: object, expected: list[tuple[str, str, str]]
+) -> None:
+    def retype(ws):  # type: ignore[no-untyped-def]
+        ws["B15"] = typed  # 事業費 (千円), 2024
+
+    result = merged(builders.sample(tmp_path / "budget.xlsx", edit=retype))
+    assert only(result).budgets.get(2024) == budget
+    assert only(result).budgets[2025] == 781987  # the next year's, as typed
+    assert problems(result) == expected
+
+
 # --- 3. Workbooks as they arrive --------------------------------------------------------
 
 

@@ -338,8 +338,17 @@ class _FormReader:
                 self.report("value-outside-years", pos, found=clean_text(self.grid.value(pos)))
                 continue
             found = self.quantities(pos)
-            if found:
-                measure.budgets[columns[pos[1]][0]] = found[0].value
+            if not found:
+                continue
+            value, unit = found[0].value, found[0].unit
+            if unit == "円":  # exactly 1,000 円 to the 千円
+                value /= 1000
+                self.report("budget-in-yen", pos, found=clean_text(self.grid.value(pos)),
+                            value=f"{value:,f}".rstrip("0").rstrip("."))  # fmt: skip
+            elif unit not in ("", "千円"):
+                self.report("budget-unit", pos, found=clean_text(self.grid.value(pos)))
+                continue
+            measure.budgets[columns[pos[1]][0]] = value
 
     def read_actual_grid(self, measure: Measure, label_col: int) -> ActualGrid:
         """The rows under the 実績値 header, down to the next field's label."""
