@@ -289,6 +289,24 @@ def test_what_an_edit_in_excel_broke_in_a_summary_is_named_not_dropped(tmp_path:
     assert len(list((tmp_path / "next").iterdir())) == 8  # the rest is still written
 
 
+@pytest.mark.parametrize("typed", ["inf", "1e999", "nan", "2024.5"])
+def test_a_whole_number_edited_into_no_number_is_named_not_a_crash(
+    tmp_path: Path, typed: str
+) -> None:
+    """No and 年度 are whole numbers: 「inf」 stopped forms with an internal error (exit 4)."""
+    assert run("merge", SAMPLES, "-o", tmp_path / "集計.xlsx")[0] == 0
+    wb = openpyxl.load_workbook(tmp_path / "集計.xlsx")
+    wb["施策データ"]["A2"] = typed  # No
+    data = wb["データ"]
+    year = next(c for c in data[1] if c.value == "年度").column_letter
+    data[f"{year}2"] = typed
+    wb.save(tmp_path / "編集.xlsx")
+    code, _, err = run("forms", tmp_path / "編集.xlsx", "-o", tmp_path / "next")
+    assert code == 1
+    assert f"編集.xlsx!施策データ!A2: 集計ブックの「{typed}」は数値ではないため" in err
+    assert f"編集.xlsx!データ!{year}2: 集計ブックの「{typed}」は数値ではないため" in err
+
+
 def test_a_summary_that_lost_a_column_is_named_not_a_crash(tmp_path: Path) -> None:
     assert run("merge", SAMPLES, "-o", tmp_path / "集計.xlsx")[0] == 0
     for sheet, title in (("データ", "現状値"), ("施策データ", "施策名")):

@@ -206,6 +206,12 @@ def write_outputs(result: MergeResult, folder: Path) -> None:
             REFUSED.append(str(refused)[:300])
 
 
+# A failing case's bytes are too long for Hypothesis to print with ease: its warning about
+# that (an error under this suite's settings) must not hide the failure itself.
+LARGE_REPR = "ignore:Generating overly large repr:hypothesis.errors.HypothesisWarning"
+
+
+@pytest.mark.filterwarnings(LARGE_REPR)
 @settings(max_examples=CASES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(data=mutated(BASES))
 def test_mutated_returns_give_problem_records_only(data: bytes) -> None:
@@ -233,6 +239,7 @@ def _summary() -> bytes:
 SUMMARY = _summary()
 
 
+@pytest.mark.filterwarnings(LARGE_REPR)
 @settings(max_examples=max(CASES // 4, 50), deadline=None, suppress_health_check=list(HealthCheck),
           database=None)  # fmt: skip
 @given(data=mutated([SUMMARY]))

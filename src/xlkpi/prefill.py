@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path, PurePath
 
 from xlkpi import form
@@ -342,10 +342,12 @@ def _header(rows: Sequence[Sequence[object]]) -> dict[str, int]:
 
 
 def _int(text: str) -> int | None:
-    try:
-        return int(Decimal(text)) if text else None
-    except InvalidOperation:
-        return None
+    """A whole number as Excel shows one (「2024」, 「2024.0」); never 「inf」 or 「1e999」."""
+    found = _WHOLE.fullmatch(text)
+    return int(found.group(1)) if found else None
+
+
+_WHOLE = re.compile(r"(-?\d{1,9})(?:\.0*)?")
 
 
 def _decimal(raw: object) -> Decimal | None:
