@@ -490,6 +490,20 @@ def test_budgets_are_in_thousands_of_yen(
     assert problems(result) == expected
 
 
+def test_values_in_no_field_of_the_form_are_told(tmp_path: Path) -> None:
+    """Beside the KPI table and below the form: not read, and said so in one warning."""
+
+    def stray(ws):  # type: ignore[no-untyped-def]
+        ws["G8"] = 9999  # right of 指標1's target
+        ws["A30"], ws["B31"], ws["C32"], ws["D33"] = "※速報値", 1, 2, 3
+
+    result = merged(builders.sample(tmp_path / "stray.xlsx", edit=stray))
+    assert only(result).kpis[0].target == 12000
+    assert problems(result) == [("施策24", "G8", "cell-not-read")]
+    [warning] = result.report.problems
+    assert "G8「9999」、A30「※速報値」、B31「1」 ほか 2 件" in warning.message
+
+
 # --- 3. Workbooks as they arrive --------------------------------------------------------
 
 

@@ -96,6 +96,7 @@ class _FormReader:
     hits: dict[str, list[Hit]] = field(default_factory=dict)
     row_hits: dict[int, list[Hit]] = field(default_factory=dict)
     filled_cells: dict[Pos, list[Pos]] = field(default_factory=dict)
+    seen: set[Pos] = field(default_factory=set)  # cells read as a label, a head or a value
 
     # --- problems and cells ---------------------------------------------------------
 
@@ -107,6 +108,7 @@ class _FormReader:
 
     def text(self, pos: Pos) -> str:
         pos = self.grid.anchors.get(pos, pos)
+        self.seen.add(pos)
         if pos in self.grid.errors:
             self.report("cell-error", pos, found=self.grid.errors[pos])
             return ""
@@ -123,6 +125,7 @@ class _FormReader:
 
     def quantities(self, pos: Pos) -> list[Quantity]:
         pos = self.grid.anchors.get(pos, pos)
+        self.seen.add(pos)
         raw = self.grid.value(pos)
         if pos in self.grid.errors:
             self.report("cell-error", pos, found=self.grid.errors[pos])
@@ -166,6 +169,7 @@ class _FormReader:
             values = self.grid.rows[hit.pos[0]]
             found = [p for p in cells if not is_blank(values[p[1]])]
         self.filled_cells[hit.pos] = found
+        self.seen.update(found)
         return found
 
     def empty(self, pos: Pos) -> bool:
@@ -201,6 +205,7 @@ class _FormReader:
                 if found is None:
                     continue
                 hit = Hit(found[0], (r, c), found[1], found[2])
+                self.seen.add(hit.pos)
                 self.hits.setdefault(hit.field.key, []).append(hit)
                 self.row_hits.setdefault(r, []).append(hit)
 
@@ -230,7 +235,28 @@ class _FormReader:
             measure.evaluation_year = evaluation.label.year
         self.read_budgets(measure)
         self.read_kpis(measure, self.read_actual_grid(measure, label_col))
+        self.check_unread()
         return SheetResult(measure, self.problems, is_form=True)
+
+    def check_unread(self) -> None:
+        """Values in no field of the form (beside the KPI table, below the form) are told.
+
+        Rows above the first label are the form's titles and are not checked.
+        """
+        seen, anchors, rows = self.seen, self.grid.anchors, self.grid.rows
+        unread = [
+            (r, c)
+            for r in range(min(self.row_hits), self.grid.height)
+            for c, value in enumerate(rows[r])
+            if value != "" and (r, c) not in seen and (r, c) not in anchors and not is_blank(value)
+        ]
+        if unread:
+            shown = "、".join(
+                f"{cell_ref(pos)}「{_short(clean_text(self.grid.value(pos)))}」"
+                for pos in unread[:3]
+            )
+            more = f" ほか {len(unread) - 3} 件" if len(unread) > 3 else ""
+            self.report("cell-not-read", unread[0], cells=shown + more)
 
     # --- identity: name, number, viewpoint, policy field ---------------------------------
 
@@ -362,6 +388,7 @@ class _FormReader:
                 break
             head = self.grid.value((row, label_col))
             numbered = _row_number(head)
+            self.seen.add((row, label_col))
             if numbered is None and not is_blank(head):
                 grid.named[row] = clean_text(head)  # a KPI's name, or a note: told apart later
             else:
@@ -373,14 +400,15 @@ class _FormReader:
         """Rows headed by a KPI's name instead of 指標N join that KPI; others must be empty."""
         for row, head in grid.named.items():
             pos = (row, grid.label_col)
-            filled = any(self.cell_in(row, col) for col in grid.columns)
+            cells = [p for col in grid.columns if (p := self.cell_in(row, col))]
             index = next((i for i, k in kpis.items() if _same_name(head, k.name)), None)
             if index is None or index in grid.rows:
-                if filled:
+                if cells:
                     self.report("actual-row-unknown", pos, found=head)
+                    self.seen.update(cells)  # told once, as this row
                 continue
             grid.rows[index] = row
-            if filled:
+            if cells:
                 detail = f"実績値の行の見出しが指標名のため、「{kpis[index].name}」の実績値として読み取りました"
                 self.report("layout-irregular", pos, detail=detail)
 
@@ -456,6 +484,7 @@ class _FormReader:
         ):
             head = self.grid.value((row, label_col))
             number = _row_number(head)
+            self.seen.add((row, label_col))
             name_col = header.get(form.KPI_NAME.key)
             name = self.text((row, name_col)) if name_col is not None else ""
             values = {key: self.single((row, col)) for key, col in value_cols.items()}
@@ -621,6 +650,7 @@ class _FormReader:
             for col in range(label_col + 1, len(self.grid.rows[row])):
                 pos = self.cell_in(row, col)
                 if pos is not None and col not in columns:
+                    self.seen.add(pos)
                     self.report("value-outside-years", pos, found=clean_text(self.grid.value(pos)))
         return found
 
@@ -695,6 +725,10 @@ def _base_unit(unit: str) -> str:
 
 def _pos_of(ref: str | None) -> Pos | None:
     return parse_ref(ref) if ref else None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 20 else text[:20] + "…"
 
 
 def _row_number(head: object) -> int | None:
