@@ -504,6 +504,26 @@ def test_values_in_no_field_of_the_form_are_told(tmp_path: Path) -> None:
     assert "G8「9999」、A30「※速報値」、B31「1」 ほか 2 件" in warning.message
 
 
+def test_a_year_header_pasted_twice_never_overwrites_the_first(tmp_path: Path) -> None:
+    """2024 (R6) over both B and C: C's value was taken as 2024's, and 2025 vanished."""
+
+    def paste(ws):  # type: ignore[no-untyped-def]
+        ws["C17"], ws["C18"] = "2024 (R6)", 5000  # 実績値
+        ws["C14"] = "2024 (R6)"  # 実施年度, over the 事業費 row
+
+    result = merged(builders.sample(tmp_path / "years.xlsx", edit=paste))
+    measure = only(result)
+    assert measure.kpis[0].actuals == {2024: 10334} and measure.kpis[0].grades == {2024: "B"}
+    assert measure.years == (2024, 2026, 2027, 2028)
+    assert measure.budgets == {2024: 242227, 2026: 231217, 2027: 231217, 2028: 231217}
+    assert problems(result) == [
+        ("施策24", "C14", "year-repeated"),
+        ("施策24", "C15", "value-outside-years"),
+        ("施策24", "C17", "year-repeated"),
+        ("施策24", "C18", "value-outside-years"),
+    ]
+
+
 # --- 3. Workbooks as they arrive --------------------------------------------------------
 
 

@@ -351,6 +351,9 @@ class _FormReader:
             if year is None:
                 self.report("year-header-invalid", pos, found=clean_text(raw))
                 continue
+            if any(year[0] == seen for seen, _ in found.values()):  # a header pasted twice
+                self.report("year-repeated", pos, found=clean_text(raw))
+                continue
             found[pos[1]] = year
         return found
 
