@@ -9,11 +9,13 @@ row 10 事業費, B13 the FY2024 実績値.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
 import msoffcrypto.format.ooxml
+import openpyxl
 import pytest
 
 import builders
@@ -595,6 +597,39 @@ def test_lock_file_is_skipped_and_listed(tmp_path: Path) -> None:
     result = merged(tmp_path)
     lock = next(e for e in result.report.ledger if e.file == "~$return.xlsx")
     assert lock.status.value == "対象外" and "Excel で開かれている可能性" in lock.note
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("施策", []),  # the template's sheet, kept blank as the instructions lead to
+        ("施策 (2)", [("施策 (2)", "", "form-blank")]),  # a copy left blank: a measure forgotten?
+    ],
+)
+def test_a_blank_form_sheet_is_listed_not_an_error(
+    tmp_path: Path, name: str, expected: list[tuple[str, str, str]]
+) -> None:
+    path = builders.sample(tmp_path / "05.xlsx")
+    wb = openpyxl.load_workbook(path)
+    template = openpyxl.load_workbook(ROOT / "templates" / "kpi_template.xlsx")["施策"]
+    blank = wb.create_sheet(name)
+    for row in template.iter_rows():
+        for cell in row:
+            if cell.value is not None:
+                blank[cell.coordinate] = cell.value
+    wb.save(path)
+    result = merged(path)
+    assert [m.name for m in result.measures] == ["広域消防事業"]
+    assert problems(result) == expected  # it was 「施策名がありません」, an error (exit 1)
+    entry = next(e for e in result.report.ledger if e.sheet == name)
+    assert (entry.status.value, entry.note) == ("対象外", "記入されていない様式のシートです。")
+
+
+def test_a_return_of_blank_forms_only_is_told(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "templates" / "kpi_template.xlsx", tmp_path / "未記入.xlsx")
+    result = merged(tmp_path)
+    assert result.measures == []
+    assert [p.code for p in result.report.problems] == ["no-form-sheets", "nothing-merged"]
 
 
 def test_same_measure_in_two_returns(tmp_path: Path) -> None:

@@ -141,6 +141,11 @@ def read_file(
         if not sheet.is_form:
             entry.status, entry.note = Status.SKIPPED, "様式のシートではありません。"
             continue
+        if sheet.blank:
+            entry.status, entry.note = Status.SKIPPED, "記入されていない様式のシートです。"
+            if info.name != form.FORM_SHEET:  # the template's own sheet is left blank as told
+                fail("form-blank", sheet=info.label)
+            continue
         result.problems.extend(sheet.problems)
         if sheet.measure is not None:
             entry.measure = sheet.measure.name

@@ -53,6 +53,7 @@ class SheetResult:
     problems: list[Problem]
     is_form: bool
     note: str = ""
+    blank: bool = False  # a form with nothing typed in: the template's own sheet, or a copy
 
 
 @dataclass(slots=True)
@@ -222,6 +223,8 @@ class _FormReader:
         label_col = name_hit.pos[1]
         if sum(1 for h in self.hits[form.NAME.key] if h.pos[1] == label_col) > 1:
             self.report("multiple-forms", self.hits[form.NAME.key][1].pos)
+        if not self.filled(name_hit) and not name_hit.inline and self.is_blank():
+            return SheetResult(None, [], is_form=True, blank=True)
         measure = Measure(name="", file=self.file, sheet=self.grid.name)
         self.read_identity(measure, name_hit)
         if not measure.name:
@@ -237,6 +240,25 @@ class _FormReader:
         self.read_kpis(measure, self.read_actual_grid(measure, label_col))
         self.check_unread()
         return SheetResult(measure, self.problems, is_form=True)
+
+    def is_blank(self) -> bool:
+        """Only the form's own text: its labels, year headers and 指標N heads."""
+        printed = set(self.seen)  # the labels, so far
+        for key in (form.FISCAL_YEARS.key, form.ACTUALS.key):
+            for hit in self.hits.get(key, []):
+                printed.update(self.filled(hit))
+        rows = self.grid.rows
+        return (
+            not any(
+                value != ""
+                and (r, c) not in printed
+                and not is_blank(value)
+                and _row_number(value) is None
+                for r in range(min(self.row_hits), self.grid.height)
+                for c, value in enumerate(rows[r])
+            )
+            and not self.grid.errors
+        )
 
     def check_unread(self) -> None:
         """Values in no field of the form (beside the KPI table, below the form) are told.
