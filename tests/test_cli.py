@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 import python_calamine
 
@@ -196,14 +197,23 @@ def test_a_return_is_never_replaced_by_a_summary_or_a_template(tmp_path: Path) -
     shutil.copy(SAMPLES / "01_保健福祉部.xlsx", kept)
     junk = tmp_path / "メモ.xlsx"  # something else, under a name ending .xlsx
     junk.write_bytes(b"not a workbook")
-    for target in (kept, junk):
+    started = tmp_path / "書きかけ.xlsx"  # a form begun, its 施策名 not yet typed
+    shutil.copy(ROOT / "templates" / "kpi_template.xlsx", started)
+    wb = openpyxl.load_workbook(started)
+    wb["施策"]["B8"], wb["施策"]["F8"] = "参加者数", 100
+    wb.save(started)
+    for target in (kept, junk, started):
         before = target.read_bytes()
         for argv in (("merge", SAMPLES, "-o", target), ("template", "-o", target)):
             code, out, err = run(*argv)
             assert (code, out) == (2, ""), argv
             assert f"出力先 {target} は" in err and "上書きしないよう、何も書きませんでした" in err
         assert target.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["メモ.xlsx", "企画課.xlsx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "メモ.xlsx",
+        "企画課.xlsx",
+        "書きかけ.xlsx",
+    ]
 
 
 def test_a_summary_or_a_blank_form_is_replaced_by_its_own_kind(tmp_path: Path) -> None:

@@ -61,15 +61,14 @@ def write_template(path: Path, period: Period = DEFAULT_PERIOD, rule: Rule = DEF
 
 
 def is_blank_form(path: Path) -> bool:
-    """A workbook of form sheets none of which names a measure, and perhaps instructions."""
+    """A workbook of form sheets with nothing typed in, and perhaps instructions."""
     try:
         book = Workbook(path.read_bytes())
         sheets = [info for info in book.sheets if info.name != form.INSTRUCTIONS_SHEET]
         for info in sheets:
             if info.kind != "worksheet" or info.part is None:
                 return False
-            sheet = read_sheet(book.grid(info), path.name)
-            if not sheet.is_form or sheet.measure is not None:
+            if not read_sheet(book.grid(info), path.name).blank:
                 return False
     except Exception:  # unreadable, or not a workbook at all: not ours to replace
         return False
