@@ -6,6 +6,7 @@ import io
 import json
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -192,6 +193,26 @@ def test_returns_in_a_subfolder_are_said_to_be_unread(tmp_path: Path) -> None:
     # 参考資料 now holds a workbook that is not this run's output: it is named in turn.
     assert [p.file for p in both.report.problems if p.code == "folder-not-read"] == ["参考資料"]
     assert "追加提出" not in {e.file for e in both.report.ledger}
+
+
+def test_a_return_sent_compressed_is_said_to_be_unread(tmp_path: Path) -> None:
+    returns = tmp_path / "returns"
+    shutil.copytree(SAMPLES, returns)
+    sent = returns / "08_市長公室.xlsx"
+    with zipfile.ZipFile(returns / "08_市長公室.zip", "w") as archive:  # as mailed
+        archive.write(sent, sent.name)
+    sent.unlink()
+    (returns / "資料.lzh").write_bytes(b"-lh5-")
+    result = merge([returns])
+    # Only the ledger said 「Excel ブックではない」: 0 warnings, and a measure short.
+    assert [
+        (p.code, p.file) for p in result.report.problems if p.file.endswith(("zip", "lzh"))
+    ] == [
+        ("archive-not-read", "08_市長公室.zip"),
+        ("archive-not-read", "資料.lzh"),
+    ]
+    entry = next(e for e in result.report.ledger if e.file == "08_市長公室.zip")
+    assert entry.status is Status.WARNING and len(result.measures) == 31
 
 
 def test_a_file_given_twice_is_read_once(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ T = TypeVar("T")
 
 # Sniffed and read (or refused with a reason); other files are listed as skipped.
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods"})
+# A return sent compressed: never opened here, but never passed over in silence either.
+ARCHIVE_SUFFIXES = frozenset({".zip", ".lzh", ".7z", ".rar"})
 
 
 @dataclass(frozen=True)  # no slots: the CLI shows the class defaults
@@ -54,7 +56,8 @@ def discover(
 
     The output among the inputs is OutputIsInput, unless it is the summary a previous
     run wrote there (`output_is_summary`): that one is listed as skipped, and replaced.
-    A subfolder holding workbooks is not read, but said so (folder-not-read).
+    A subfolder holding workbooks is not read, but said so (folder-not-read), and so
+    is an archive (archive-not-read).
     """
     found: list[Path] = []
     skipped: list[tuple[Path, str]] = []
@@ -101,6 +104,8 @@ def discover(
             count = _workbooks_in(entry, output)
             if count:
                 report.add(problem("folder-not-read", file=display(entry), count=count))
+        elif entry.suffix.lower() in ARCHIVE_SUFFIXES:
+            report.add(problem("archive-not-read", file=display(entry)))
     return candidates, report
 
 
@@ -151,6 +156,8 @@ def _skip_reason(path: Path) -> str:
         return (
             "フォルダです（中のファイルは読み込みません。読み込むにはフォルダを指定してください）。"
         )
+    if path.suffix.lower() in ARCHIVE_SUFFIXES:
+        return "圧縮ファイルは展開せず、読み込みません。"
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
         return "Excel ブックではないため読み込みません。"
     return ""
