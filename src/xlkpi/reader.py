@@ -11,7 +11,7 @@ Anything read from an irregular place is read, and reported.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -241,37 +241,30 @@ class _FormReader:
         self.check_unread()
         return SheetResult(measure, self.problems, is_form=True)
 
+    def typed_cells(self, known: set[Pos]) -> Iterator[Pos]:
+        """Cells holding a value, outside `known`, from the first label's row down.
+
+        Rows above the first label are the form's titles.
+        """
+        rows = self.grid.rows
+        for r in range(min(self.row_hits), self.grid.height):
+            for c, value in enumerate(rows[r]):
+                if value != "" and (r, c) not in known and not is_blank(value):
+                    yield r, c
+
     def is_blank(self) -> bool:
         """Only the form's own text: its labels, year headers and 指標N heads."""
         printed = set(self.seen)  # the labels, so far
         for key in (form.FISCAL_YEARS.key, form.ACTUALS.key):
             for hit in self.hits.get(key, []):
                 printed.update(self.filled(hit))
-        rows = self.grid.rows
-        return (
-            not any(
-                value != ""
-                and (r, c) not in printed
-                and not is_blank(value)
-                and _row_number(value) is None
-                for r in range(min(self.row_hits), self.grid.height)
-                for c, value in enumerate(rows[r])
-            )
-            and not self.grid.errors
-        )
+        typed = (self.grid.value(pos) for pos in self.typed_cells(printed))
+        return not self.grid.errors and all(_row_number(value) for value in typed)
 
     def check_unread(self) -> None:
-        """Values in no field of the form (beside the KPI table, below the form) are told.
-
-        Rows above the first label are the form's titles and are not checked.
-        """
-        seen, anchors, rows = self.seen, self.grid.anchors, self.grid.rows
-        unread = [
-            (r, c)
-            for r in range(min(self.row_hits), self.grid.height)
-            for c, value in enumerate(rows[r])
-            if value != "" and (r, c) not in seen and (r, c) not in anchors and not is_blank(value)
-        ]
+        """Values in no field of the form (beside the KPI table, below the form) are told."""
+        anchors = self.grid.anchors
+        unread = [pos for pos in self.typed_cells(self.seen) if pos not in anchors]
         if unread:
             shown = "、".join(
                 f"{cell_ref(pos)}「{_short(clean_text(self.grid.value(pos)))}」"
@@ -373,7 +366,7 @@ class _FormReader:
             if year is None:
                 self.report("year-header-invalid", pos, found=clean_text(raw))
                 continue
-            if any(year[0] == seen for seen, _ in found.values()):  # a header pasted twice
+            if any(year[0] == taken for taken, _ in found.values()):  # a header pasted twice
                 self.report("year-repeated", pos, found=clean_text(raw))
                 continue
             found[pos[1]] = year
