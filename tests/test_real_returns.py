@@ -313,18 +313,25 @@ def test_furigana_runs_are_not_glued_onto_the_text(tmp_path: Path) -> None:
     assert only(merged(path)).name == "地域医療確保対策事業"
 
 
-def _third_kpi(ws):  # type: ignore[no-untyped-def]
-    """Sample 05 (template layout): 指標1 is filled; this fills 指標3 and leaves 指標2 blank."""
-    ws["B10"], ws["D10"], ws["E10"], ws["F10"] = "自主防災組織数", "団体", 5, 10
-    ws["B20"] = 7  # 指標3's 2024 actual: 7 / 10 = 70 % -> C
+def typed_over(tmp_path: Path, cells: dict[str, object]) -> MergeResult:
+    """Sample 05 (template layout, one measure on sheet 施策24) with these cells typed over."""
+
+    def edit(ws):  # type: ignore[no-untyped-def]
+        for ref, value in cells.items():
+            ws[ref] = value
+
+    return merged(builders.sample(tmp_path / "edited.xlsx", edit=edit))
+
+
+# Sample 05 fills 指標1 (row 8, actuals row 18); this fills 指標3 and leaves 指標2 blank.
+THIRD_KPI = {"B10": "自主防災組織数", "D10": "団体", "E10": 5, "F10": 10, "B20": 7}  # 7/10: C
 
 
 def test_kpi_rows_left_blank_between_filled_ones(tmp_path: Path) -> None:
     """指標1 and 指標3 filled, 指標2 blank: each KPI meets its own actuals row."""
-    result = merged(builders.sample(tmp_path / "skip.xlsx", edit=_third_kpi))
-    kpis = only(result).kpis
+    result = typed_over(tmp_path, THIRD_KPI)
     # 10334 / 12000 = 86.1 % -> B
-    assert [(k.name, k.actuals, k.grades) for k in kpis] == [
+    assert [(k.name, k.actuals, k.grades) for k in only(result).kpis] == [
         ("消防防災セミナー参加人数", {2024: 10334}, {2024: "B"}),
         ("自主防災組織数", {2024: 7}, {2024: "C"}),
     ]
@@ -333,24 +340,15 @@ def test_kpi_rows_left_blank_between_filled_ones(tmp_path: Path) -> None:
 
 def test_a_value_in_a_blank_kpis_actuals_row_is_not_given_to_the_next_kpi(tmp_path: Path) -> None:
     """指標2 has no name but a 2024 actual: an error there, never 指標3's actual."""
-
-    def stray(ws):  # type: ignore[no-untyped-def]
-        _third_kpi(ws)
-        ws["B19"] = 12
-
-    result = merged(builders.sample(tmp_path / "stray.xlsx", edit=stray))
+    result = typed_over(tmp_path, {**THIRD_KPI, "B19": 12})
     assert [(k.actuals, k.grades) for k in only(result).kpis][1] == ({2024: 7}, {2024: "C"})
     assert problems(result) == [("施策24", "B19", "kpi-name-missing")]
 
 
 def test_a_kpi_row_copied_with_its_number(tmp_path: Path) -> None:
     """Two rows labelled 指標1 (a row copied in Excel): both read, in order, and told."""
-
-    def copied(ws):  # type: ignore[no-untyped-def]
-        ws["A9"], ws["B9"], ws["D9"], ws["E9"], ws["F9"] = "指標1", "自主防災組織数", "団体", 5, 10
-        ws["B19"] = 9  # 9 / 10 = 90 % -> B
-
-    result = merged(builders.sample(tmp_path / "copied.xlsx", edit=copied))
+    copied = {"A9": "指標1", "B9": "自主防災組織数", "D9": "団体", "E9": 5, "F9": 10, "B19": 9}
+    result = typed_over(tmp_path, copied)
     assert [(k.name, k.actuals) for k in only(result).kpis] == [
         ("消防防災セミナー参加人数", {2024: 10334}),
         ("自主防災組織数", {2024: 9}),
@@ -362,12 +360,8 @@ def test_a_kpi_row_copied_with_its_number(tmp_path: Path) -> None:
 
 def test_an_actuals_row_copied_with_its_number(tmp_path: Path) -> None:
     """Two actuals rows labelled 指標1: the first is not overwritten by the second."""
-
-    def copied(ws):  # type: ignore[no-untyped-def]
-        ws["B9"], ws["D9"], ws["E9"], ws["F9"] = "自主防災組織数", "団体", 5, 10
-        ws["A19"], ws["B19"] = "指標1", 9
-
-    result = merged(builders.sample(tmp_path / "copied.xlsx", edit=copied))
+    copied = {"B9": "自主防災組織数", "D9": "団体", "E9": 5, "F9": 10, "A19": "指標1", "B19": 9}
+    result = typed_over(tmp_path, copied)
     assert [k.actuals for k in only(result).kpis] == [{2024: 10334}, {2024: 9}]
     assert problems(result) == [("施策24", "A19", "layout-irregular")]
 
@@ -384,11 +378,7 @@ def test_viewpoint_and_policy_field_are_checked_together(
     tmp_path: Path, viewpoint: str, expected: list[tuple[str, str, str]]
 ) -> None:
     """消防防災 is a field of 生活機能の強化: another viewpoint with it is a slip in the list."""
-
-    def choose(ws):  # type: ignore[no-untyped-def]
-        ws["B4"] = viewpoint
-
-    result = merged(builders.sample(tmp_path / "vp.xlsx", edit=choose))
+    result = typed_over(tmp_path, {"B4": viewpoint})
     assert problems(result) == expected
     assert only(result).viewpoint == viewpoint  # tallied as written
     if expected and expected[0][2] == "policy-field-other-viewpoint":
@@ -411,30 +401,20 @@ def test_actuals_row_headed_otherwise_than_its_kpi_number(
     tmp_path: Path, head: object, expected: list[tuple[str, str, str]]
 ) -> None:
     """The 指標1 head of the actuals row retyped: its value (10334 -> B) is still 指標1's."""
-
-    def retype(ws):  # type: ignore[no-untyped-def]
-        ws["A18"] = head
-
-    result = merged(builders.sample(tmp_path / "head.xlsx", edit=retype))
+    result = typed_over(tmp_path, {"A18": head})
     assert [(k.actuals, k.grades) for k in only(result).kpis] == [({2024: 10334}, {2024: "B"})]
     assert problems(result) == expected
 
 
 def test_an_actuals_row_of_no_known_kpi_is_an_error_not_a_silent_drop(tmp_path: Path) -> None:
-    def retype(ws):  # type: ignore[no-untyped-def]
-        ws["A18"] = "備考"
-
-    result = merged(builders.sample(tmp_path / "note.xlsx", edit=retype))
+    result = typed_over(tmp_path, {"A18": "備考"})
     assert only(result).kpis[0].actuals == {}
     assert problems(result) == [("施策24", "A18", "actual-row-unknown")]
     assert result.report.errors
 
 
 def test_kpi_table_rows_numbered_as_numbers(tmp_path: Path) -> None:
-    def renumber(ws):  # type: ignore[no-untyped-def]
-        ws["A8"], ws["A9"], ws["A10"] = 1, 2, 3
-
-    result = merged(builders.sample(tmp_path / "numbers.xlsx", edit=renumber))
+    result = typed_over(tmp_path, {"A8": 1, "A9": 2, "A10": 3})
     assert [(k.name, k.grades) for k in only(result).kpis] == [
         ("消防防災セミナー参加人数", {2024: "B"})
     ]
@@ -443,19 +423,9 @@ def test_kpi_table_rows_numbered_as_numbers(tmp_path: Path) -> None:
 
 def test_kpi_rows_under_other_heads_are_read_or_named(tmp_path: Path) -> None:
     """A KPI added under a head of the department's own is read; a note row is named."""
-
-    def add(ws):  # type: ignore[no-untyped-def]
-        ws["A9"], ws["B9"], ws["D9"], ws["E9"], ws["F9"] = (
-            "追加指標",
-            "自主防災組織数",
-            "団体",
-            5,
-            10,
-        )
-        ws["B19"] = 9  # the second actuals row: 9 / 10 = 90 % -> B
-        ws["A10"], ws["B10"] = "メモ", "来年度から指標を追加予定"
-
-    result = merged(builders.sample(tmp_path / "added.xlsx", edit=add))
+    added = {"A9": "追加指標", "B9": "自主防災組織数", "D9": "団体", "E9": 5, "F9": 10}
+    note = {"A10": "メモ", "B10": "来年度から指標を追加予定"}
+    result = typed_over(tmp_path, {**added, "B19": 9, **note})  # 9 / 10 = 90 % -> B
     assert [(k.name, k.target, k.grades) for k in only(result).kpis] == [
         ("消防防災セミナー参加人数", 12000, {2024: "B"}),
         ("自主防災組織数", 10, {2024: "B"}),
@@ -464,9 +434,9 @@ def test_kpi_rows_under_other_heads_are_read_or_named(tmp_path: Path) -> None:
         ("施策24", "A9", "layout-irregular"),
         ("施策24", "A10", "layout-irregular"),
     ]
-    added, note = (p.message for p in result.report.problems)
-    assert "「追加指標」の行を指標2として読み取りました" in added
-    assert "「メモ」の行は、現状値も目標値もないため指標として読み取っていません" in note
+    read, unread = (p.message for p in result.report.problems)
+    assert "「追加指標」の行を指標2として読み取りました" in read
+    assert "「メモ」の行は、現状値も目標値もないため指標として読み取っていません" in unread
 
 
 @pytest.mark.parametrize(
@@ -483,10 +453,7 @@ def test_kpi_rows_under_other_heads_are_read_or_named(tmp_path: Path) -> None:
 def test_budgets_are_in_thousands_of_yen(
     tmp_path: Path, typed: str, budget: object, expected: list[tuple[str, str, str]]
 ) -> None:
-    def retype(ws):  # type: ignore[no-untyped-def]
-        ws["B15"] = typed  # 事業費 (千円), 2024
-
-    result = merged(builders.sample(tmp_path / "budget.xlsx", edit=retype))
+    result = typed_over(tmp_path, {"B15": typed})  # 事業費 (千円), 2024
     assert only(result).budgets.get(2024) == budget
     assert only(result).budgets[2025] == 781987  # the next year's, as typed
     assert problems(result) == expected
@@ -494,12 +461,8 @@ def test_budgets_are_in_thousands_of_yen(
 
 def test_values_in_no_field_of_the_form_are_told(tmp_path: Path) -> None:
     """Beside the KPI table and below the form: not read, and said so in one warning."""
-
-    def stray(ws):  # type: ignore[no-untyped-def]
-        ws["G8"] = 9999  # right of 指標1's target
-        ws["A30"], ws["B31"], ws["C32"], ws["D33"] = "※速報値", 1, 2, 3
-
-    result = merged(builders.sample(tmp_path / "stray.xlsx", edit=stray))
+    below = {"A30": "※速報値", "B31": 1, "C32": 2, "D33": 3}
+    result = typed_over(tmp_path, {"G8": 9999, **below})  # G8: right of 指標1's target
     assert only(result).kpis[0].target == 12000
     assert problems(result) == [("施策24", "G8", "cell-not-read")]
     [warning] = result.report.problems
@@ -508,12 +471,8 @@ def test_values_in_no_field_of_the_form_are_told(tmp_path: Path) -> None:
 
 def test_a_year_header_pasted_twice_never_overwrites_the_first(tmp_path: Path) -> None:
     """2024 (R6) over both B and C: C's value was taken as 2024's, and 2025 vanished."""
-
-    def paste(ws):  # type: ignore[no-untyped-def]
-        ws["C17"], ws["C18"] = "2024 (R6)", 5000  # 実績値
-        ws["C14"] = "2024 (R6)"  # 実施年度, over the 事業費 row
-
-    result = merged(builders.sample(tmp_path / "years.xlsx", edit=paste))
+    actuals = {"C17": "2024 (R6)", "C18": 5000}
+    result = typed_over(tmp_path, {**actuals, "C14": "2024 (R6)"})  # C14: over the 事業費 row
     measure = only(result)
     assert measure.kpis[0].actuals == {2024: 10334} and measure.kpis[0].grades == {2024: "B"}
     assert measure.years == (2024, 2026, 2027, 2028)
