@@ -413,6 +413,15 @@ def test_an_actuals_row_of_no_known_kpi_is_an_error_not_a_silent_drop(tmp_path: 
     assert result.report.errors
 
 
+def test_a_kpi_name_typed_over_its_head_is_its_name(tmp_path: Path) -> None:
+    """指標2's head overwritten with the KPI's name, 指標名 left empty: the head is the name."""
+    typed = {"A9": "自主防災組織数", "D9": "団体", "E9": 5, "F9": 10, "B19": 9}
+    result = typed_over(tmp_path, typed)
+    assert [(k.name, k.grades) for k in only(result).kpis][1] == ("自主防災組織数", {2024: "B"})
+    assert problems(result) == [("施策24", "A9", "layout-irregular")]
+    assert "「自主防災組織数」を指標2の名前として" in result.report.problems[0].message
+
+
 def test_kpi_table_rows_numbered_as_numbers(tmp_path: Path) -> None:
     result = typed_over(tmp_path, {"A8": 1, "A9": 2, "A10": 3})
     assert [(k.name, k.grades) for k in only(result).kpis] == [

@@ -515,8 +515,13 @@ class _FormReader:
                 continue
             index = self.slot(rows, number, (row, label_col))
             rows[index] = row
-            if odd_head and name:
+            if odd_head:  # with a value: a KPI, its name typed over its 指標N head if B is empty
                 detail = f"見出し「{odd_head}」の行を指標{index + 1}として読み取りました"
+                if not name:
+                    name = odd_head
+                    detail = (
+                        f"見出しの列の「{odd_head}」を指標{index + 1}の名前として読み取りました"
+                    )
                 self.report("layout-irregular", (row, label_col), detail=detail)
             if not name:
                 if any(v is not None for v in values.values()):
