@@ -478,6 +478,15 @@ def test_values_in_no_field_of_the_form_are_told(tmp_path: Path) -> None:
     assert "G8「9999」、A30「※速報値」、B31「1」 ほか 2 件" in warning.message
 
 
+@pytest.mark.parametrize("head", ["実績値", "実績値 (R6)"])
+def test_a_column_headed_like_a_field_beside_the_kpi_table(tmp_path: Path, head: str) -> None:
+    """「実績値」 typed as a head right of the KPI table took the place of the 実績値 grid:
+    every actual was lost. The form's own label, in its label column, is the one read."""
+    result = typed_over(tmp_path, {"G7": head, "G8": 10334})
+    assert only(result).kpis[0].grades == {2024: "B"}
+    assert problems(result) == [("施策24", "G8", "cell-not-read")]
+
+
 def test_a_year_header_pasted_twice_never_overwrites_the_first(tmp_path: Path) -> None:
     """2024 (R6) over both B and C: C's value was taken as 2024's, and 2025 vanished."""
     actuals = {"C17": "2024 (R6)", "C18": 5000}

@@ -98,6 +98,7 @@ class _FormReader:
     row_hits: dict[int, list[Hit]] = field(default_factory=dict)
     filled_cells: dict[Pos, list[Pos]] = field(default_factory=dict)
     seen: set[Pos] = field(default_factory=set)  # cells read as a label, a head or a value
+    label_col: int = -1  # the column of the form's 施策名 label, once found
 
     # --- problems and cells ---------------------------------------------------------
 
@@ -186,8 +187,21 @@ class _FormReader:
         return self.clip("\n".join(p for p in parts if p), hit.pos)
 
     def first(self, fld: Field) -> Hit | None:
+        """A field's label: the one in the form's label column, else the first found.
+
+        Text such as 「実績値」 typed as a column head beside the KPI table must not take
+        the place of the form's own label below it.
+        """
         found = self.hits.get(fld.key)
-        return found[0] if found else None
+        if not found:
+            return None
+        return next((hit for hit in found if hit.pos[1] == self.label_col), found[0])
+
+    def anchor(self, fld: Field) -> Hit:
+        """A label every form has (form.ANCHORS): read() stops before any is looked up."""
+        hit = self.first(fld)
+        assert hit is not None
+        return hit
 
     # --- the sheet ------------------------------------------------------------------
 
@@ -220,7 +234,7 @@ class _FormReader:
             self.report("form-incomplete", detail="、".join(missing))
             return SheetResult(None, self.problems, is_form=True)
         name_hit = self.hits[form.NAME.key][0]
-        label_col = name_hit.pos[1]
+        label_col = self.label_col = name_hit.pos[1]
         if sum(1 for h in self.hits[form.NAME.key] if h.pos[1] == label_col) > 1:
             self.report("multiple-forms", self.hits[form.NAME.key][1].pos)
         if not self.filled(name_hit) and not name_hit.inline and self.is_blank():
@@ -396,7 +410,7 @@ class _FormReader:
 
     def read_actual_grid(self, measure: Measure, label_col: int) -> ActualGrid:
         """The rows under the 実績値 header, down to the next field's label."""
-        hit = self.hits[form.ACTUALS.key][0]
+        hit = self.anchor(form.ACTUALS)
         columns = self.year_columns(hit)
         measure.years = tuple(sorted(year for year, _ in columns.values()))
         grid = ActualGrid({}, {}, columns, label_col)
@@ -458,7 +472,7 @@ class _FormReader:
     # --- KPIs -------------------------------------------------------------------------
 
     def read_kpis(self, measure: Measure, grid: ActualGrid) -> None:
-        kpi_hit = self.hits[form.KPI.key][0]
+        kpi_hit = self.anchor(form.KPI)
         row_fields = {h.field.key for h in self.row_hits.get(kpi_hit.pos[0], [])}
         columns = grid.columns
         if form.KPI_NAME.key in row_fields or form.BASELINE.key in row_fields:
@@ -627,7 +641,7 @@ class _FormReader:
     ) -> dict[int, dict[int, tuple[Quantity, Pos]]]:
         """KPI index -> year -> (value, cell)."""
         found: dict[int, dict[int, tuple[Quantity, Pos]]] = {}
-        header_row = self.hits[form.ACTUALS.key][0].pos[0]
+        header_row = self.anchor(form.ACTUALS).pos[0]
         for col, (year, rest) in sorted(columns.items()):
             filled = {i: pos for i, row in actual_rows.items() if (pos := self.cell_in(row, col))}
             if rest:
@@ -668,7 +682,7 @@ class _FormReader:
                     )
                 elif values:
                     found.setdefault(index, {})[year] = (values[0], pos)
-        label_col = self.hits[form.ACTUALS.key][0].pos[1]
+        label_col = self.anchor(form.ACTUALS).pos[1]
         for row in actual_rows.values():
             for col in range(label_col + 1, len(self.grid.rows[row])):
                 pos = self.cell_in(row, col)
