@@ -160,9 +160,13 @@ def inline_label(text: str) -> tuple[Field, str] | None:
     return (found[0], rest.strip()) if found else None
 
 
-def kpi_row_number(text: str) -> int | None:
-    """ "指標2" -> 2 (the row labels of the template's KPI tables); None for other text."""
-    match = _KPI_ROW.match(fold_label(text))
+def kpi_row_number(head: object) -> int | None:
+    """A KPI row's head as a number: "指標2", "②" or 2 typed as a number -> 2; else None."""
+    if type(head) is float and head.is_integer():
+        head = int(head)
+    if type(head) is not int and (type(head) is not str or not head):
+        return None
+    match = _KPI_ROW.match(fold_label(str(head)))
     return int(match.group(1)) if match else None
 
 

@@ -133,20 +133,13 @@ def _first_of_each(items: list[T], path_of: Callable[[T], Path]) -> list[T]:
 
 
 def _workbooks_in(folder: Path, output: Path | None) -> int:
-    """Workbooks directly in `folder`, leaving out Excel's lock files and this run's output."""
+    """Workbooks directly in `folder` that a run would read, leaving out this run's output."""
     try:
         entries = list(folder.iterdir())
     except OSError:
         return 0
     own = output.resolve() if output is not None else None
-    return sum(
-        1
-        for p in entries
-        if p.suffix.lower() in WORKBOOK_SUFFIXES
-        and not p.name.startswith("~$")
-        and p.resolve() != own
-        and p.is_file()
-    )
+    return sum(1 for p in entries if not _skip_reason(p) and p.resolve() != own)
 
 
 def _skip_reason(path: Path) -> str:

@@ -273,7 +273,7 @@ class _FormReader:
             for hit in self.hits.get(key, []):
                 printed.update(self.filled(hit))
         typed = (self.grid.value(pos) for pos in self.typed_cells(printed))
-        return not self.grid.errors and all(_row_number(value) for value in typed)
+        return not self.grid.errors and all(form.kpi_row_number(value) for value in typed)
 
     def check_unread(self) -> None:
         """Values in no field of the form (beside the KPI table, below the form) are told."""
@@ -290,15 +290,12 @@ class _FormReader:
     # --- identity: name, number, viewpoint, policy field ---------------------------------
 
     def read_identity(self, measure: Measure, name_hit: Hit) -> None:
-        cells = self.filled(name_hit)
         name = self.region_text(name_hit)
         viewpoint_hit = self.first(form.VIEWPOINT)
         viewpoint = self.region_text(viewpoint_hit) if viewpoint_hit else ""
         title = self.title_above(name_hit)
         if title and (form.canonical_choice(name) in form.VIEWPOINTS or name == viewpoint):
-            self.report(
-                "name-from-title", cells[0] if cells else name_hit.pos, found=name, name=title
-            )
+            self.report("name-from-title", self.value_pos(name_hit), found=name, name=title)
             name = title
         if not name:
             self.report("name-missing", name_hit.pos)
@@ -419,7 +416,7 @@ class _FormReader:
             if any(h.pos[1] <= label_col for h in self.row_hits.get(row, [])):
                 break
             head = self.grid.value((row, label_col))
-            numbered = _row_number(head)
+            numbered = form.kpi_row_number(head)
             self.seen.add((row, label_col))
             if numbered is None and not is_blank(head):
                 grid.named[row] = clean_text(head)  # a KPI's name, or a note: told apart later
@@ -515,7 +512,7 @@ class _FormReader:
             h.pos[1] <= label_col for h in self.row_hits.get(row, [])
         ):
             head = self.grid.value((row, label_col))
-            number = _row_number(head)
+            number = form.kpi_row_number(head)
             self.seen.add((row, label_col))
             name_col = header.get(form.KPI_NAME.key)
             name = self.text((row, name_col)) if name_col is not None else ""
@@ -621,8 +618,7 @@ class _FormReader:
                 parts[-1] += " " + token
             else:
                 parts.append(token)
-        cells = self.filled(hit)
-        where = cells[0] if cells else hit.pos
+        where = self.value_pos(hit)
         if len(parts) == wanted:
             self.report(
                 "layout-irregular",
@@ -766,15 +762,6 @@ def _pos_of(ref: str | None) -> Pos | None:
 
 def _short(text: str) -> str:
     return text if len(text) <= 20 else text[:20] + "…"
-
-
-def _row_number(head: object) -> int | None:
-    """The KPI number of a row head: 指標2, ②, or 2 typed as a number."""
-    if type(head) is float and head.is_integer():
-        head = int(head)
-    if type(head) is int or (type(head) is str and head):
-        return form.kpi_row_number(str(head))
-    return None
 
 
 def _same_name(head: str, name: str) -> bool:
