@@ -86,6 +86,41 @@ def patch(path: Path, member: str, change: Callable[[bytes], bytes]) -> Path:
     return path
 
 
+def place_by_counting(path: Path, member: str = "xl/worksheets/sheet1.xml") -> Path:
+    """Drop every r (optional in OOXML), filling gaps with empty rows and cells, as some
+    generators write a sheet: each row and cell then follows the one before it."""
+
+    def column(letters: bytes) -> int:
+        number = 0
+        for letter in letters.decode():
+            number = number * 26 + ord(letter) - 64
+        return number
+
+    def cells(row: re.Match[bytes]) -> bytes:
+        done = 0
+
+        def unplace(cell: re.Match[bytes]) -> bytes:
+            nonlocal done
+            gap, done = column(cell.group(1)) - done - 1, column(cell.group(1))
+            return b"<c/>" * gap + b"<c"
+
+        return re.sub(rb'<c r="([A-Z]+)\d+"', unplace, row.group(2))
+
+    def change(xml: bytes) -> bytes:
+        done = 0
+
+        def unplace(row: re.Match[bytes]) -> bytes:
+            nonlocal done
+            number = int(re.search(rb'\br="(\d+)"', row.group(1)).group(1))  # type: ignore[union-attr]
+            gap, done = number - done - 1, number
+            attrs = re.sub(rb'\s(r|spans)="[^"]*"', b"", row.group(1))
+            return b"<row/>" * gap + b"<row" + attrs + b">" + cells(row) + b"</row>"
+
+        return re.sub(rb"<row\b([^>]*)>(.*?)</row>", unplace, xml, flags=re.S)
+
+    return patch(path, member, change)
+
+
 def add_member(path: Path, member: str, data: bytes) -> Path:
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(member, data)

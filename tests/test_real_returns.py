@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import zipfile
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import msoffcrypto.format.ooxml
 import openpyxl
 import pytest
+import python_calamine
 
 import builders
 from conftest import ROOT
@@ -631,3 +633,38 @@ def test_every_problem_names_file_sheet_and_cell(seed_result: MergeResult) -> No
         ("3", "B2", "name-from-title"),
         ("4", "B2", "name-from-title"),
     ]
+
+
+def test_cells_placed_by_counting(tmp_path: Path) -> None:
+    # r is optional in OOXML: some generators write every row and cell in order without it.
+    def marked(ws):  # type: ignore[no-untyped-def]
+        ws["B13"] = 0.584
+        ws["B13"].number_format = "0.0%"
+        ws["B6"] = 0.574
+        ws["B6"].number_format = "0%"
+        ws["C13"] = "#DIV/0!"
+
+    path = builders.seed_form(tmp_path / "p.xlsx", 27, marked)
+    before = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+    builders.place_by_counting(path)
+    with zipfile.ZipFile(path) as zf:
+        assert b' r="' not in zf.read("xl/worksheets/sheet1.xml")
+    after = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+    assert after.to_python() == before.to_python()
+
+    result = merged(path)
+    kpi = only(result).kpis[0]
+    assert (kpi.baseline, kpi.target, kpi.actuals) == (
+        Decimal("57.4"),
+        Decimal("58.1"),
+        {2024: Decimal("58.4")},
+    )
+    assert problems(result) == [("27", "C13", "cell-error")]
+
+
+def test_formula_placed_by_counting_names_its_cell(tmp_path: Path) -> None:
+    path = builders.seed_form(tmp_path / "f.xlsx", 2, lambda ws: ws.__setitem__("B13", "=7*2"))
+    builders.place_by_counting(builders.cache_formula(path, "B13", "14"))
+    result = merged(path)
+    assert only(result).kpis[0].actuals == {}
+    assert problems(result)[0] == ("2", "B13", "formula-untrusted")

@@ -420,30 +420,44 @@ def _percent_styles(styles: bytes) -> set[int]:
     return found
 
 
-_CELL_START = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(/?)>")
+_CELL_OR_ROW = re.compile(rb"<(?:\w+:)?(c|row)\b([^>]*?)(/?)>")
 _CELL_END = re.compile(rb"</(?:\w+:)?c>")
 _FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
 _VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
 MAX_CELLS = 5_000_000  # a form is ~150 cells; calamine holds a sheet as a dense grid
 
 
-def _cells(xml: bytes) -> Iterator[tuple[dict[bytes, bytes], bytes]]:
-    """Each cell's attributes and inner XML, in one linear pass."""
-    position = 0
+def _cells(xml: bytes) -> Iterator[tuple[Pos | None, dict[bytes, bytes], bytes]]:
+    """Each cell's position, attributes and inner XML, in one linear pass.
+
+    A cell or row without r (optional in OOXML) follows the one before it, as Excel and
+    calamine place it. A cell whose r cannot be read has no position.
+    """
+    position, row, column = 0, -1, -1
     while True:
-        start = _CELL_START.search(xml, position)
+        start = _CELL_OR_ROW.search(xml, position)
         if start is None:
             return
-        attrs = dict(_ATTR.findall(start.group(1)))
-        if start.group(2):  # <c .../>
+        attrs = dict(_ATTR.findall(start.group(2)))
+        ref = attrs.get(b"r")
+        if start.group(1) == b"row":
+            row = int(ref) - 1 if ref is not None and ref.isdigit() else row + 1
+            position, column = start.end(), -1
+            continue
+        pos = (
+            (max(row, 0), column + 1) if ref is None else parse_ref(ref.decode("ascii", "replace"))
+        )
+        if pos is not None:
+            row, column = pos
+        if start.group(3):  # <c .../>
             position = start.end()
-            yield attrs, b""
+            yield pos, attrs, b""
             continue
         end = _CELL_END.search(xml, start.end())
         if end is None:
             return
         position = end.end()
-        yield attrs, xml[start.end() : end.start()]
+        yield pos, attrs, xml[start.end() : end.start()]
 
 
 # A reference that could put a sheet's area past MAX_CELLS: a column past ZZ, a row past
@@ -457,7 +471,12 @@ _PLACED_ROW = re.compile(rb'<c r="[A-Z]+(\d+)"')
 
 def _check_extent(xml: bytes) -> None:
     """Refuse a sheet whose values span a huge area (calamine would allocate all of it)."""
-    every_cell_placed = xml.count(b"<c ") == xml.count(b'<c r="') and b":c " not in xml
+    every_cell_placed = (
+        xml.count(b"<c ") == xml.count(b'<c r="')
+        and b":c " not in xml
+        and b"<c>" not in xml
+        and b"<c/>" not in xml
+    )
     if every_cell_placed and _FAR_REF.search(xml) is None:
         return  # the usual case, decided in C
     rows = cols = 0
@@ -467,12 +486,9 @@ def _check_extent(xml: bytes) -> None:
             pos = parse_ref(letters.decode("ascii") + "1")
             cols = max(cols, pos[1] + 1) if pos is not None else cols
     else:
-        for attrs, _ in _cells(xml):
-            pos = parse_ref(attrs.get(b"r", b"").decode("ascii", "replace"))
-            if pos is None:  # a cell placed by counting: bound it by the cells seen
-                cols += 1
-                continue
-            rows, cols = max(rows, pos[0] + 1), max(cols, pos[1] + 1)
+        for pos, _, _ in _cells(xml):
+            if pos is not None:
+                rows, cols = max(rows, pos[0] + 1), max(cols, pos[1] + 1)
     rows = max(rows, xml.count(b"<row") + xml.count(b":row"))
     if rows * cols > MAX_CELLS:
         raise Rejected("sheet-too-large", f"{cell_ref((rows - 1, cols - 1))} まで")
@@ -480,7 +496,7 @@ def _check_extent(xml: bytes) -> None:
 
 def _bad_cell(xml: bytes, shared_count: int | None) -> str:
     """The first cell calamine would choke on: a non-numeric number or a missing string."""
-    for attrs, inner in _cells(xml):
+    for pos, attrs, inner in _cells(xml):
         kind = attrs.get(b"t", b"n")
         value = _VALUE.search(inner)
         if value is None:
@@ -490,12 +506,11 @@ def _bad_cell(xml: bytes, shared_count: int | None) -> str:
             kind == b"n"
             and text
             and not re.fullmatch(rb"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text)
+        ) or (
+            kind == b"s"
+            and (not text.isdigit() or (shared_count is not None and int(text) >= shared_count))
         ):
-            return attrs.get(b"r", b"").decode("ascii", "replace")
-        if kind == b"s" and (
-            not text.isdigit() or (shared_count is not None and int(text) >= shared_count)
-        ):
-            return attrs.get(b"r", b"").decode("ascii", "replace")
+            return cell_ref(pos) if pos is not None else ""
     return ""
 
 
@@ -531,8 +546,7 @@ def _scan_cells(xml: bytes, percent_styles: set[int], grid: SheetGrid) -> None:
 
 
 def _scan_every_cell(xml: bytes, wanted_styles: set[bytes], grid: SheetGrid) -> None:
-    for attrs, inner in _cells(xml):
-        pos = parse_ref(attrs.get(b"r", b"").decode("ascii", "replace"))
+    for pos, attrs, inner in _cells(xml):
         if pos is None:
             continue
         kind = attrs.get(b"t", b"n")
