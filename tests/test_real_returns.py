@@ -604,6 +604,47 @@ def test_a_blank_form_sheet_is_listed_not_an_error(
     assert (entry.status.value, entry.note) == ("対象外", "記入されていない様式のシートです。")
 
 
+def copy_form(ws, rows: int = 0, cols: int = 0, number: int = 99) -> None:  # type: ignore[no-untyped-def]
+    """A second measure's form pasted on the same sheet, below or right of the first."""
+    for row in list(ws.iter_rows()):
+        for cell in row:
+            if cell.value is not None:
+                ws.cell(cell.row + rows, cell.column + cols, cell.value)
+    ws.cell(2 + rows, 2 + cols, number)
+    ws.cell(3 + rows, 2 + cols, "別の施策")
+
+
+@pytest.mark.parametrize(("where", "cell"), [({"rows": 24}, "A27"), ({"cols": 8}, "I3")])
+def test_a_second_form_on_one_sheet_is_one_error(
+    tmp_path: Path, where: dict[str, int], cell: str
+) -> None:
+    result = merged(builders.sample(tmp_path / "05.xlsx", edit=lambda ws: copy_form(ws, **where)))
+    measure = only(result)
+    assert (measure.name, measure.kpis[0].actuals, measure.kpis[0].grades) == (
+        "広域消防事業",
+        {2024: 10334},
+        {2024: "B"},
+    )
+    # Right of the form it was four value-outside-years errors and a cell-not-read warning,
+    # and no word of a second form; below it, a cell-not-read warning besides the error.
+    assert problems(result) == [("施策24", cell, "multiple-forms")]
+
+
+def test_a_form_filled_below_the_blank_one_is_not_skipped_as_blank(tmp_path: Path) -> None:
+    path = tmp_path / "05.xlsx"
+    shutil.copy(ROOT / "templates" / "kpi_template.xlsx", path)
+    wb = openpyxl.load_workbook(path)
+    filled = openpyxl.load_workbook(builders.SAMPLES / "05_消防本部.xlsx").worksheets[1]
+    for row in filled.iter_rows():
+        for c in row:
+            if c.value is not None:
+                wb["施策"].cell(c.row + 24, c.column, c.value)
+    wb.save(path)
+    result = merged(path)
+    assert result.measures == []
+    assert problems(result) == [("施策", "A27", "multiple-forms"), ("施策", "A3", "name-missing")]
+
+
 def test_a_return_of_blank_forms_only_is_told(tmp_path: Path) -> None:
     shutil.copy(ROOT / "templates" / "kpi_template.xlsx", tmp_path / "未記入.xlsx")
     result = merged(tmp_path)

@@ -10,7 +10,7 @@ from xlkpi.kpis import read_kpis
 from xlkpi.labels import Hit, LabelledSheet
 from xlkpi.model import Measure
 from xlkpi.problems import Problem
-from xlkpi.values import clean_text, nfkc
+from xlkpi.values import clean_text, is_blank, nfkc
 from xlkpi.workbook import SheetGrid, cell_ref
 
 
@@ -37,11 +37,20 @@ class _FormReader(LabelledSheet):
         if missing:
             self.report("form-incomplete", detail="、".join(missing))
             return SheetResult(None, self.problems, is_form=True)
+        second = self.second_form()
+        if second is not None:  # the first form is read as if alone on its sheet
+            self.report("multiple-forms", second.pos)
+            first_form = self.grid.cropped(*self.first_form_extent(second))
+            return _FormReader(first_form, self.file, self.problems).read()
         name_hit = self.hits[form.NAME.key][0]
-        label_col = self.label_col = name_hit.pos[1]
-        if sum(1 for h in self.hits[form.NAME.key] if h.pos[1] == label_col) > 1:
-            self.report("multiple-forms", self.hits[form.NAME.key][1].pos)
-        if not self.filled(name_hit) and not name_hit.inline and self.is_blank():
+        self.label_col = name_hit.pos[1]
+        # A blank form with a second form beside it (self.problems) is not a blank sheet.
+        if (
+            not self.filled(name_hit)
+            and not name_hit.inline
+            and not self.problems
+            and self.is_blank()
+        ):
             return SheetResult(None, [], is_form=True, blank=True)
         measure = Measure(name="", file=self.file, sheet=self.grid.name)
         self.read_identity(measure, name_hit)
@@ -58,6 +67,30 @@ class _FormReader(LabelledSheet):
         read_kpis(self, measure)
         self.check_unread()
         return SheetResult(measure, self.problems, is_form=True)
+
+    def second_form(self) -> Hit | None:
+        """A second 施策名 label with a form under it: below the first form, or right of it."""
+        first, *others = self.hits[form.NAME.key]
+        below = [h for key in (form.KPI.key, form.ACTUALS.key) for h in self.hits.get(key, [])]
+        for hit in others:
+            row, col = hit.pos
+            if col == first.pos[1] or (
+                col > first.pos[1] and any(h.pos[1] == col and h.pos[0] > row for h in below)
+            ):
+                return hit
+        return None
+
+    def first_form_extent(self, second: Hit) -> tuple[int, int]:
+        """(height, width) of the first form: up to the second form's top rows, or its column."""
+        row, col = second.pos
+        if col != self.hits[form.NAME.key][0].pos[1]:
+            return self.grid.height, col
+        first_form_end = max(
+            found[0].pos[0] for found in self.hits.values() if found[0].pos[0] < row
+        )
+        while row - 1 > first_form_end and any(not is_blank(v) for v in self.grid.rows[row - 1]):
+            row -= 1  # the second form's title and number rows
+        return row, self.grid.width
 
     def is_blank(self) -> bool:
         """Only the form's own text: its labels, year headers and 指標N heads."""

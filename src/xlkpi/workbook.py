@@ -78,6 +78,23 @@ class SheetGrid:
         except IndexError:
             return None
 
+    def cropped(self, height: int, width: int) -> SheetGrid:
+        """The cells above row `height` and left of column `width`, as a sheet of their own."""
+
+        def inside(pos: Pos) -> bool:
+            return pos[0] < height and pos[1] < width
+
+        return SheetGrid(
+            self.name,
+            [row[:width] for row in self.rows[:height]],
+            {p: a for p, a in self.anchors.items() if inside(p) and inside(a)},
+            {p for p in self.percent if inside(p)},
+            {p: f for p, f in self.formulas.items() if inside(p)},
+            {p for p in self.uncached if inside(p)},
+            {p: e for p, e in self.errors.items() if inside(p)},
+            self.formulas_trusted,
+        )
+
     @property
     def height(self) -> int:
         return len(self.rows)
