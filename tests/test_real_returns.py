@@ -505,6 +505,22 @@ def test_a_year_header_pasted_twice_never_overwrites_the_first(tmp_path: Path) -
     ]
 
 
+def test_a_date_typed_as_a_year_header_is_named_not_misread(tmp_path: Path) -> None:
+    """Excel turns 「2026/3/31」 into a date; fiscal 2025 ends that day, so it is no year."""
+    dates = {"C14": dt.datetime(2026, 3, 31), "B17": dt.datetime(2024, 4, 1)}
+    result = typed_over(tmp_path, dates)
+    measure = only(result)
+    # It was read as 2026: year-repeated named D14, the right header, and 2025 vanished.
+    assert measure.budgets == {2024: 242227, 2026: 231217, 2027: 231217, 2028: 231217}
+    assert measure.kpis[0].actuals == {}
+    assert problems(result) == [
+        ("施策24", "C14", "year-header-invalid"),
+        ("施策24", "C15", "value-outside-years"),
+        ("施策24", "B17", "year-header-invalid"),
+        ("施策24", "B18", "value-outside-years"),
+    ]
+
+
 # --- 3. Workbooks as they arrive --------------------------------------------------------
 
 

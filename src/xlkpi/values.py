@@ -246,7 +246,7 @@ def parse_year(raw: object) -> tuple[int, str] | None:
 
 
 def _parse_year(raw: object) -> tuple[int, str] | None:
-    if isinstance(raw, bool) or raw is None:
+    if isinstance(raw, bool | dt.date) or raw is None:  # 2026-03-31 is in fiscal 2025
         return None
     if isinstance(raw, int | float):
         whole = int(raw)
