@@ -97,6 +97,11 @@ def test_the_largest_number_kept_is_below_fifteen_digits() -> None:
         ("2024 (R6) 1,195人", (2024, "1,195人")),
         ("2024 (R6) 636人 127人", (2024, "636人 127人")),
         ("2028 (R10)", (2028, "")),
+        ("2024年度\n(R6)", (2024, "")),  # 年度 before the era: the era was read as a value
+        ("2024年度（令和6年度）", (2024, "")),
+        ("2024年度\n（R6）\n84人", (2024, "84人")),
+        ("R6年度\n(2024)", (2024, "")),
+        (dt.date(2024, 4, 1), None),  # a date: 2026-03-31 is in fiscal 2025
         ("実績値", None),
         ("1,195人", None),
         (20245, None),

@@ -210,7 +210,7 @@ _ERA_START = {"R": 2018, "令和": 2018, "H": 1988, "平成": 1988}
 _ERA = r"(?P<era{n}>R|令和|H|平成)\s*(?P<num{n}>\d{{1,2}}|元)"
 _YEAR_HEAD = re.compile(
     r"^(?:"
-    r"(?P<west>\d{4})(?!\d)\s*年?\s*(?:\(\s*" + _ERA.format(n=1) + r"\s*\)\s*)?年?度?"
+    r"(?P<west>\d{4})(?!\d)\s*年?度?\s*(?:\(\s*" + _ERA.format(n=1) + r"\s*年?度?\s*\)\s*)?年?度?"
     r"|" + _ERA.format(n=2) + r"\s*年?度?\s*(?:\(\s*(?P<west2>\d{4})\s*年?度?\s*\))?"
     r")\s*(?P<rest>.*)$",
     re.DOTALL,
