@@ -215,6 +215,26 @@ def test_a_return_sent_compressed_is_said_to_be_unread(tmp_path: Path) -> None:
     assert entry.status is Status.WARNING and len(result.measures) == 31
 
 
+def test_a_folder_zipped_on_a_mac_reads_as_its_returns(tmp_path: Path) -> None:
+    # A Mac zips a ._ file (AppleDouble metadata) beside each file, and a __MACOSX folder.
+    returns = tmp_path / "returns"
+    shutil.copytree(SAMPLES, returns)
+    apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        "
+    (returns / "__MACOSX").mkdir()
+    for name in ("._01_保健福祉部.xlsx", "__MACOSX/._01_保健福祉部.xlsx"):
+        (returns / name).write_bytes(apple_double)
+    (returns / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    result = merge([returns])
+    # It was a not-excel error (exit 1) and a folder-not-read warning for metadata.
+    assert result.report.problems == merge([SAMPLES]).report.problems
+    assert len(result.measures) == 32
+    entry = next(e for e in result.report.ledger if e.file == "._01_保健福祉部.xlsx")
+    assert (entry.status, entry.note) == (
+        Status.SKIPPED,
+        "macOS が作る付属ファイルのため読み込みません（ブックは「01_保健福祉部.xlsx」）。",
+    )
+
+
 def test_a_file_given_twice_is_read_once(tmp_path: Path) -> None:
     folder = tmp_path / "returns"
     shutil.copytree(SAMPLES, folder)

@@ -153,4 +153,15 @@ def _skip_reason(path: Path) -> str:
         return "圧縮ファイルは展開せず、読み込みません。"
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
         return "Excel ブックではないため読み込みません。"
+    if path.name.startswith("._") and _is_apple_double(path):
+        return f"macOS が作る付属ファイルのため読み込みません（ブックは「{path.name[2:]}」）。"
     return ""
+
+
+def _is_apple_double(path: Path) -> bool:
+    """A Mac's ._ file beside each file it zips or copies (its metadata, not the file)."""
+    try:
+        with path.open("rb") as file:
+            return file.read(4) == b"\x00\x05\x16\x07"
+    except OSError:
+        return False
