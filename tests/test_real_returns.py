@@ -661,6 +661,26 @@ def test_a_form_filled_below_the_blank_one_is_not_skipped_as_blank(tmp_path: Pat
     assert problems(result) == [("施策", "A27", "multiple-forms"), ("施策", "A3", "name-missing")]
 
 
+def test_a_form_typed_over_the_instructions_sheet_is_read(tmp_path: Path) -> None:
+    path = builders.sample(tmp_path / "05.xlsx")
+    wb = openpyxl.load_workbook(path)
+    instructions, filled = wb["記入要領"], wb["施策24"]
+    instructions.delete_rows(1, instructions.max_row)
+    for row in filled.iter_rows():
+        for c in row:
+            if c.value is not None:
+                instructions.cell(c.row, c.column, c.value)
+    instructions["B2"], instructions["B3"] = 99, "別の施策"
+    wb.save(path)
+    result = merged(path)
+    # The sheet was skipped by its name alone: one measure fewer, 0 problems, exit 0.
+    assert [(m.sheet, m.name) for m in result.measures] == [
+        ("施策24", "広域消防事業"),
+        ("記入要領", "別の施策"),
+    ]
+    assert problems(result) == []
+
+
 def test_a_return_of_blank_forms_only_is_told(tmp_path: Path) -> None:
     shutil.copy(ROOT / "templates" / "kpi_template.xlsx", tmp_path / "未記入.xlsx")
     result = merged(tmp_path)

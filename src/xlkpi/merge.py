@@ -122,9 +122,6 @@ def read_file(
             kind = _SHEET_KINDS.get(info.kind, info.kind)
             entry.status, entry.note = Status.SKIPPED, f"{kind}のため読み込みません。"
             continue
-        if info.name == form.INSTRUCTIONS_SHEET:
-            entry.status, entry.note = Status.SKIPPED, "記入要領のシートです。"
-            continue
         try:
             sheet = read_sheet(book.grid(info), candidate.display)
         except Rejected as rejected:
@@ -138,8 +135,13 @@ def read_file(
             if sheet.is_form:
                 fail("hidden-form-sheet", sheet=info.label)
             continue
-        if not sheet.is_form:
-            entry.status, entry.note = Status.SKIPPED, "様式のシートではありません。"
+        if not sheet.is_form:  # 記入要領 is read too: a form typed over it is a form
+            note = (
+                "記入要領のシートです。"
+                if info.name == form.INSTRUCTIONS_SHEET
+                else "様式のシートではありません。"
+            )
+            entry.status, entry.note = Status.SKIPPED, note
             continue
         if sheet.blank:
             entry.status, entry.note = Status.SKIPPED, "記入されていない様式のシートです。"
