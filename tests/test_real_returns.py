@@ -505,6 +505,32 @@ def test_a_year_header_pasted_twice_never_overwrites_the_first(tmp_path: Path) -
     ]
 
 
+def test_values_in_hidden_rows_and_columns_are_read_and_told(tmp_path: Path) -> None:
+    def hide(ws):  # type: ignore[no-untyped-def]
+        ws["B9"], ws["D9"], ws["E9"], ws["F9"], ws["B19"] = "救急出動件数", "件", 5000, 5500, 5200
+        for row in (9, 10, 19, 20):  # 指標2 filled, 指標3 blank: both rows hidden
+            ws.row_dimensions[row].hidden = True
+        ws.column_dimensions["G"].hidden = True  # right of the form: nothing there
+
+    result = merged(builders.sample(tmp_path / "05.xlsx", edit=hide))
+    kpis = only(result).kpis
+    assert [(k.name, k.grades) for k in kpis] == [
+        ("消防防災セミナー参加人数", {2024: "B"}),
+        ("救急出動件数", {2024: "B"}),  # the form on screen shows no second KPI
+    ]
+    assert problems(result) == [("施策24", "B9", "hidden-cells-read")]
+    assert "B9「救急出動件数」、D9「件」、E9「5000」 ほか 2 件" in result.report.problems[0].message
+
+
+def test_hidden_rows_placed_by_counting(tmp_path: Path) -> None:
+    def hide(ws):  # type: ignore[no-untyped-def]
+        ws.row_dimensions[18].hidden = True  # 指標1's actuals
+
+    path = builders.place_by_counting(builders.sample(tmp_path / "05.xlsx", edit=hide),
+                                      "xl/worksheets/sheet2.xml")  # fmt: skip
+    assert problems(merged(path)) == [("施策24", "B18", "hidden-cells-read")]
+
+
 def test_a_date_typed_as_a_year_header_is_named_not_misread(tmp_path: Path) -> None:
     """Excel turns 「2026/3/31」 into a date; fiscal 2025 ends that day, so it is no year."""
     dates = {"C14": dt.datetime(2026, 3, 31), "B17": dt.datetime(2024, 4, 1)}

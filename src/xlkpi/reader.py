@@ -11,7 +11,7 @@ from xlkpi.labels import Hit, LabelledSheet
 from xlkpi.model import Measure
 from xlkpi.problems import Problem
 from xlkpi.values import clean_text, is_blank, nfkc
-from xlkpi.workbook import SheetGrid, cell_ref
+from xlkpi.workbook import Pos, SheetGrid, cell_ref
 
 
 @dataclass(slots=True)
@@ -66,6 +66,7 @@ class _FormReader(LabelledSheet):
         self.read_budgets(measure)
         read_kpis(self, measure)
         self.check_unread()
+        self.check_hidden()
         return SheetResult(measure, self.problems, is_form=True)
 
     def second_form(self) -> Hit | None:
@@ -106,12 +107,20 @@ class _FormReader(LabelledSheet):
         anchors = self.grid.anchors
         unread = [pos for pos in self.typed_cells(self.seen) if pos not in anchors]
         if unread:
-            shown = "、".join(
-                f"{cell_ref(pos)}「{_short(clean_text(self.grid.value(pos)))}」"
-                for pos in unread[:3]
-            )
-            more = f" ほか {len(unread) - 3} 件" if len(unread) > 3 else ""
-            self.report("cell-not-read", unread[0], cells=shown + more)
+            self.report("cell-not-read", unread[0], cells=self.shown(unread))
+
+    def check_hidden(self) -> None:
+        """Values read from rows or columns hidden in Excel: the form on screen shows none."""
+        read = sorted(pos for pos in self.hidden_read if not self.empty(pos))
+        if read:
+            self.report("hidden-cells-read", read[0], cells=self.shown(read))
+
+    def shown(self, cells: list[Pos]) -> str:
+        """The first three cells with their values, for a message."""
+        shown = "、".join(
+            f"{cell_ref(pos)}「{_short(clean_text(self.grid.value(pos)))}」" for pos in cells[:3]
+        )
+        return shown + (f" ほか {len(cells) - 3} 件" if len(cells) > 3 else "")
 
     # --- identity: name, number, viewpoint, policy field ---------------------------------
 

@@ -70,6 +70,8 @@ class SheetGrid:
     uncached: set[Pos] = field(default_factory=set)  # formulas saved without a result
     errors: dict[Pos, str] = field(default_factory=dict)
     formulas_trusted: bool = True  # False when the writer asked Excel to recalculate
+    hidden_rows: frozenset[int] = frozenset()
+    hidden_columns: tuple[tuple[int, int], ...] = ()  # (first, last), zero-based
 
     def value(self, pos: Pos) -> object:
         row, col = self.anchors.get(pos) or pos
@@ -93,7 +95,13 @@ class SheetGrid:
             {p for p in self.uncached if inside(p)},
             {p: e for p, e in self.errors.items() if inside(p)},
             self.formulas_trusted,
+            self.hidden_rows,
+            self.hidden_columns,
         )
+
+    def is_hidden(self, pos: Pos) -> bool:
+        """In a row or column hidden in Excel."""
+        return pos[0] in self.hidden_rows or any(a <= pos[1] <= b for a, b in self.hidden_columns)
 
     @property
     def height(self) -> int:
@@ -204,6 +212,8 @@ class Workbook:
                     if (r, c) != (r0, c0):
                         grid.anchors[(r, c)] = (r0, c0)
         _scan_cells(xml, self._percent_styles, grid)
+        if b'hidden="' in xml:
+            grid.hidden_rows, grid.hidden_columns = _hidden_lines(xml)
         return grid
 
     def _checked_xml(self, sheet: SheetInfo) -> bytes:
@@ -475,6 +485,28 @@ def _cells(xml: bytes) -> Iterator[tuple[Pos | None, dict[bytes, bytes], bytes]]
             return
         position = end.end()
         yield pos, attrs, xml[start.end() : end.start()]
+
+
+_LINE = re.compile(rb"<(?:\w+:)?(row|col)\b([^>]*)>")
+_LINE_ATTR = re.compile(rb'\b(r|min|max|hidden)="([^"]*)"')
+
+
+def _hidden_lines(xml: bytes) -> tuple[frozenset[int], tuple[tuple[int, int], ...]]:
+    """Rows and column spans hidden in Excel (a row without r follows the one before)."""
+    rows: set[int] = set()
+    columns: list[tuple[int, int]] = []
+    row = -1
+    for line in _LINE.finditer(xml):
+        attrs = dict(_LINE_ATTR.findall(line.group(2)))
+        hidden = attrs.get(b"hidden") in (b"1", b"true")
+        if line.group(1) == b"row":
+            ref = attrs.get(b"r", b"")
+            row = int(ref) - 1 if ref.isdigit() else row + 1
+            if hidden:
+                rows.add(row)
+        elif hidden and attrs.get(b"min", b"").isdigit() and attrs.get(b"max", b"").isdigit():
+            columns.append((int(attrs[b"min"]) - 1, int(attrs[b"max"]) - 1))
+    return frozenset(rows), tuple(columns)
 
 
 # A reference that could put a sheet's area past MAX_CELLS: a column past ZZ, a row past
