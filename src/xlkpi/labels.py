@@ -67,7 +67,6 @@ class LabelledSheet:
     row_hits: dict[int, list[Hit]] = field(default_factory=dict)
     filled_cells: dict[Pos, list[Pos]] = field(default_factory=dict)
     seen: set[Pos] = field(default_factory=set)  # cells read as a label, a head or a value
-    hidden_read: set[Pos] = field(default_factory=set)  # values read from hidden rows or columns
     label_col: int = -1  # the column of the form's 施策名 label, once found
     # --- problems and cells ---------------------------------------------------------
 
@@ -80,8 +79,6 @@ class LabelledSheet:
     def text(self, pos: Pos) -> str:
         pos = self.grid.anchors.get(pos, pos)
         self.seen.add(pos)
-        if self.grid.is_hidden(pos):
-            self.hidden_read.add(pos)
         if pos in self.grid.errors:
             self.report("cell-error", pos, found=self.grid.errors[pos])
             return ""
@@ -99,8 +96,6 @@ class LabelledSheet:
     def quantities(self, pos: Pos) -> list[Quantity]:
         pos = self.grid.anchors.get(pos, pos)
         self.seen.add(pos)
-        if self.grid.is_hidden(pos):
-            self.hidden_read.add(pos)
         raw = self.grid.value(pos)
         if pos in self.grid.errors:
             self.report("cell-error", pos, found=self.grid.errors[pos])

@@ -93,13 +93,17 @@ class _FormReader(LabelledSheet):
             row -= 1  # the second form's title and number rows
         return row, self.grid.width
 
-    def is_blank(self) -> bool:
-        """Only the form's own text: its labels, year headers and 指標N heads."""
-        printed = set(self.seen)  # the labels, so far
+    def printed_cells(self) -> set[Pos]:
+        """The form's own text: its labels and year headers."""
+        printed = {hit.pos for hits in self.hits.values() for hit in hits}
         for key in (form.FISCAL_YEARS.key, form.ACTUALS.key):
             for hit in self.hits.get(key, []):
                 printed.update(self.filled(hit))
-        typed = (self.grid.value(pos) for pos in self.typed_cells(printed))
+        return printed
+
+    def is_blank(self) -> bool:
+        """Only the form's own text: its labels, year headers and 指標N heads."""
+        typed = (self.grid.value(pos) for pos in self.typed_cells(self.printed_cells()))
         return not self.grid.errors and all(form.kpi_row_number(value) for value in typed)
 
     def check_unread(self) -> None:
@@ -111,7 +115,14 @@ class _FormReader(LabelledSheet):
 
     def check_hidden(self) -> None:
         """Values read from rows or columns hidden in Excel: the form on screen shows none."""
-        read = sorted(pos for pos in self.hidden_read if not self.empty(pos))
+        grid = self.grid
+        if not grid.hidden_rows and not grid.hidden_columns:
+            return
+        read = sorted(
+            pos
+            for pos in self.seen - self.printed_cells()
+            if pos[1] != self.label_col and grid.is_hidden(pos) and not self.empty(pos)
+        )
         if read:
             self.report("hidden-cells-read", read[0], cells=self.shown(read))
 
