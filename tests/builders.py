@@ -76,6 +76,14 @@ def sample(
     return path
 
 
+def paste(source: Worksheet, target: Worksheet, rows: int = 0, cols: int = 0) -> None:
+    """Copy a sheet's values (as Excel's copy and paste of the cells would), offset."""
+    for row in list(source.iter_rows()):
+        for cell in row:
+            if cell.value is not None:
+                target.cell(cell.row + rows, cell.column + cols, cell.value)
+
+
 def patch(path: Path, member: str, change: Callable[[bytes], bytes]) -> Path:
     """Rewrite one zip member in place (what openpyxl cannot write)."""
     with zipfile.ZipFile(path) as zf:

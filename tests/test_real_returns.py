@@ -633,11 +633,7 @@ def test_a_blank_form_sheet_is_listed_not_an_error(
     path = builders.sample(tmp_path / "05.xlsx")
     wb = openpyxl.load_workbook(path)
     template = openpyxl.load_workbook(ROOT / "templates" / "kpi_template.xlsx")["施策"]
-    blank = wb.create_sheet(name)
-    for row in template.iter_rows():
-        for cell in row:
-            if cell.value is not None:
-                blank[cell.coordinate] = cell.value
+    builders.paste(template, wb.create_sheet(name))
     wb.save(path)
     result = merged(path)
     assert [m.name for m in result.measures] == ["広域消防事業"]
@@ -648,10 +644,7 @@ def test_a_blank_form_sheet_is_listed_not_an_error(
 
 def copy_form(ws, rows: int = 0, cols: int = 0, number: int = 99) -> None:  # type: ignore[no-untyped-def]
     """A second measure's form pasted on the same sheet, below or right of the first."""
-    for row in list(ws.iter_rows()):
-        for cell in row:
-            if cell.value is not None:
-                ws.cell(cell.row + rows, cell.column + cols, cell.value)
+    builders.paste(ws, ws, rows, cols)
     ws.cell(2 + rows, 2 + cols, number)
     ws.cell(3 + rows, 2 + cols, "別の施策")
 
@@ -677,10 +670,7 @@ def test_a_form_filled_below_the_blank_one_is_not_skipped_as_blank(tmp_path: Pat
     shutil.copy(ROOT / "templates" / "kpi_template.xlsx", path)
     wb = openpyxl.load_workbook(path)
     filled = openpyxl.load_workbook(builders.SAMPLES / "05_消防本部.xlsx").worksheets[1]
-    for row in filled.iter_rows():
-        for c in row:
-            if c.value is not None:
-                wb["施策"].cell(c.row + 24, c.column, c.value)
+    builders.paste(filled, wb["施策"], rows=24)
     wb.save(path)
     result = merged(path)
     assert result.measures == []
@@ -692,10 +682,7 @@ def test_a_form_typed_over_the_instructions_sheet_is_read(tmp_path: Path) -> Non
     wb = openpyxl.load_workbook(path)
     instructions, filled = wb["記入要領"], wb["施策24"]
     instructions.delete_rows(1, instructions.max_row)
-    for row in filled.iter_rows():
-        for c in row:
-            if c.value is not None:
-                instructions.cell(c.row, c.column, c.value)
+    builders.paste(filled, instructions)
     instructions["B2"], instructions["B3"] = 99, "別の施策"
     wb.save(path)
     result = merged(path)
