@@ -41,13 +41,10 @@ class ActualGrid:
     columns: dict[int, tuple[int, str]]  # col -> (year, text after the year in the header)
 
 
-def read_kpis(sheet: LabelledSheet, measure: Measure) -> None:
-    """The measure's KPIs, once its identity is read (sheet.label_col is known)."""
-    KpiReader(sheet).read(measure)
-
-
 @dataclass
 class KpiReader:
+    """Reads the KPIs of a sheet whose identity is read (sheet.label_col is known)."""
+
     sheet: LabelledSheet
 
     def read_actual_grid(self, measure: Measure) -> ActualGrid:
@@ -115,6 +112,7 @@ class KpiReader:
     # --- KPIs -------------------------------------------------------------------------
 
     def read(self, measure: Measure) -> None:
+        """The 実績値 grid, the KPIs in either layout, then each KPI's actuals and checks."""
         grid = self.read_actual_grid(measure)
         kpi_hit = self.sheet.anchor(form.KPI)
         row_fields = {h.field.key for h in self.sheet.row_hits.get(kpi_hit.pos[0], [])}

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from xlkpi import form
-from xlkpi.kpis import read_kpis
+from xlkpi.kpis import KpiReader
 from xlkpi.labels import Hit, LabelledSheet
 from xlkpi.model import Measure
 from xlkpi.problems import Problem
@@ -64,7 +64,7 @@ class _FormReader(LabelledSheet):
         if evaluation is not None:
             measure.evaluation_year = evaluation.label.year
         self.read_budgets(measure)
-        read_kpis(self, measure)
+        KpiReader(self).read(measure)
         self.check_unread()
         self.check_hidden()
         return SheetResult(measure, self.problems, is_form=True)
