@@ -480,6 +480,16 @@ def test_values_in_no_field_of_the_form_are_told(tmp_path: Path) -> None:
     assert "G8「9999」、A30「※速報値」、B31「1」 ほか 2 件" in warning.message
 
 
+def test_a_value_right_of_the_form_is_not_joined_into_a_text_field(tmp_path: Path) -> None:
+    """G3 and G11, right of the form's last year column (F): they were joined into 施策名 and
+    関係市町 (「広域消防事業\n9999」), with no word."""
+    result = typed_over(tmp_path, {"G3": 9999, "G11": "メモ"})
+    measure = only(result)
+    assert (measure.name, measure.texts["municipalities"]) == ("広域消防事業", "一関市 平泉町")
+    assert problems(result) == [("施策24", "G3", "cell-not-read")]
+    assert "G3「9999」、G11「メモ」" in result.report.problems[0].message
+
+
 @pytest.mark.parametrize("head", ["実績値", "実績値 (R6)"])
 def test_a_column_headed_like_a_field_beside_the_kpi_table(tmp_path: Path, head: str) -> None:
     """「実績値」 typed as a head right of the KPI table took the place of the 実績値 grid:
