@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -325,7 +326,9 @@ def _sparse_year(measures: list[Measure], year: int) -> list[Problem]:
     that year's, quietly: the user is told where it is and how to choose.
     """
     having = [(m, k) for m in measures for k in m.kpis if year in k.actuals]
-    before = sum(1 for m in measures for k in m.kpis if year - 1 in k.actuals)
+    counts = Counter(y for m in measures for k in m.kpis for y in k.actuals if y < year)
+    # The earlier year with the most actuals: a stray 2029 is measured against 2024 too.
+    before, previous = max(((n, y) for y, n in counts.items()), default=(0, year - 1))
     if len(having) * 2 >= before:
         return []
     first, kpi = having[0]
@@ -338,7 +341,7 @@ def _sparse_year(measures: list[Measure], year: int) -> list[Problem]:
             year=year,
             count=len(having),
             before=before,
-            previous=year - 1,
+            previous=previous,
         )
     ]
 
