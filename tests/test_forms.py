@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -24,6 +25,11 @@ from xlkpi.prefill import OPEN_TEXTS
 from xlkpi.style import NEXT_YEAR_FILL
 
 FIXED_TEXTS = [f.key for f in form.TEXT_FIELDS if f.key not in OPEN_TEXTS]
+# Every field a form prints filled in, so that a measure built here warns of nothing blank.
+FILLED = {
+    "texts": {f.key: f"{f.label}の記入" for f in form.TEXT_FIELDS},
+    "budgets": {2024: Decimal(100)},
+}
 
 
 def fixed(measure: Measure) -> tuple[object, ...]:
@@ -90,7 +96,13 @@ def test_round_trip_from_last_years_real_forms(tmp_path: Path) -> None:
     irregular = [
         p for p in again.report.problems if p.code in ("layout-irregular", "name-from-title")
     ]
-    assert irregular == [] and len(source.report.warnings) > len(again.report.warnings)
+    # Next year's forms leave the department its evaluation to write: told, per measure.
+    blank = [p for p in again.report.problems if p.code == "fields-blank"]
+    assert {p.message for p in blank} == {
+        "記入されていない欄があります: 年度評価、次年度以降の取組。"
+    }
+    assert len(blank) == len(again.measures) == 32
+    assert irregular == [] and len(source.report.warnings) > len(again.report.warnings) - 32
 
 
 def test_next_years_cells_are_empty_and_highlighted(tmp_path: Path) -> None:
@@ -393,7 +405,7 @@ def test_a_measure_with_more_kpis_than_the_template_gets_the_rows_it_needs(
     returns = tmp_path / "returns"
     returns.mkdir()
     write_forms(returns / "課.xlsx", [Measure(name="施策", number=1, viewpoint="生活機能の強化",
-                                              policy_field="医療", kpis=kpis)])  # fmt: skip
+                                              policy_field="医療", kpis=kpis, **FILLED)])  # fmt: skip
     source = merge([returns])
     assert source.report.problems == []
     # 3/10 = 30 % -> D, 6/10 -> C, 9/10 -> B, 12/10 -> A
@@ -416,7 +428,7 @@ def test_two_kpis_of_one_name_stay_two(tmp_path: Path) -> None:
     returns = tmp_path / "returns"
     returns.mkdir()
     write_forms(returns / "課.xlsx", [Measure(name="施策", number=1, viewpoint="生活機能の強化",
-                                              policy_field="医療", kpis=kpis)])  # fmt: skip
+                                              policy_field="医療", kpis=kpis, **FILLED)])  # fmt: skip
     source = merge([returns])
     assert [(p.code, p.cell) for p in source.report.problems] == [("kpi-name-repeated", "F9")]
     # 3/10 = 30 % -> D, 45/50 = 90 % -> B

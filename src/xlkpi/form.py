@@ -21,6 +21,7 @@ class Field:
     label: str  # as printed in the template
     synonyms: tuple[str, ...] = ()
     long_text: bool = False  # a free-text block (wrapped, tall row)
+    optional: bool = False  # left blank without a warning
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -32,7 +33,7 @@ NAME = Field("name", "施策名")
 VIEWPOINT = Field("viewpoint", "連携する視点", ("連携する事項",))
 POLICY_FIELD = Field("policy_field", "政策分野")
 DEVELOPMENT = Field("development", "施策の展開", ("政策の内容",))
-SDGS = Field("sdgs", "SDGsとの関連性", ("SDGs",))
+SDGS = Field("sdgs", "SDGsとの関連性", ("SDGs",), optional=True)  # not on the FY2024 forms
 CONTENT = Field("content", "取組内容", ("取組の内容",), long_text=True)
 KPI = Field("kpi", "成果指標 (KPI)", ("成果指標", "重要業績評価指標 (KPI)", "重要業績評価指標"))
 KPI_NAME = Field("kpi_name", "指標名", ("成果指標名",))

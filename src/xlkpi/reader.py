@@ -64,10 +64,21 @@ class _FormReader(LabelledSheet):
         if evaluation is not None:
             measure.evaluation_year = evaluation.label.year
         self.read_budgets(measure)
+        self.check_filled(measure)
         KpiReader(self).read(measure)
         self.check_unread()
         self.check_hidden()
         return SheetResult(measure, self.problems, is_form=True)
+
+    def check_filled(self, measure: Measure) -> None:
+        """The report prints every field: one left blank (or deleted) is told."""
+        blank = [f for f in form.TEXT_FIELDS if not f.optional and not measure.texts.get(f.key)]
+        if not measure.budgets:
+            blank.append(form.BUDGET)
+        if blank:
+            hit = next((h for f in blank if (h := self.first(f)) is not None), None)
+            fields = "、".join(f.label for f in blank)
+            self.report("fields-blank", hit.pos if hit else None, fields=fields)
 
     def second_form(self) -> Hit | None:
         """A second 施策名 label with a form under it: below the first form, or right of it."""
