@@ -9,6 +9,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 import builders
@@ -233,6 +234,25 @@ def test_a_folder_zipped_on_a_mac_reads_as_its_returns(tmp_path: Path) -> None:
         Status.SKIPPED,
         "macOS が作る付属ファイルのため読み込みません（ブックは「01_保健福祉部.xlsx」）。",
     )
+
+
+def test_a_return_on_last_periods_form_is_told_not_left_out(tmp_path: Path) -> None:
+    # 05's form with last plan period's years (2019-2023): its KPI has no 2024 column.
+    returns = tmp_path / "returns"
+    shutil.copytree(SAMPLES, returns)
+    wb = openpyxl.load_workbook(returns / "05_消防本部.xlsx")
+    ws = wb["施策24"]
+    for column, year in zip("BCDEF", range(2019, 2024), strict=True):
+        ws[f"{column}14"] = ws[f"{column}17"] = f"{year} (R{year - 2018})"
+    ws["B18"], ws["F18"] = None, 10334  # the 2023 actual
+    wb.save(returns / "05_消防本部.xlsx")
+    result = merge([returns])
+    assert sum(2024 in k.grades for m in result.measures for k in m.kpis) == 33  # of 34
+    # One KPI fewer graded for 2024 (B 11 -> 10), and not a word of it.
+    assert [(p.code, p.file, p.sheet) for p in result.report.problems][1:] == [
+        ("year-not-on-form", "05_消防本部.xlsx", "施策24")
+    ]
+    assert "（この様式の年度: 2019〜2023年度）" in result.report.problems[1].message
 
 
 def test_a_file_given_twice_is_read_once(tmp_path: Path) -> None:

@@ -349,7 +349,10 @@ def _sparse_year(measures: list[Measure], year: int) -> list[Problem]:
 def _missing_actuals(measures: Iterable[Measure], year: int) -> list[Problem]:
     found = []
     for measure in measures:
-        if year not in measure.years:
+        if year not in measure.years:  # last plan period's form, or the column deleted
+            shown = f"{min(measure.years)}〜{max(measure.years)}年度" if measure.years else "なし"
+            where = {"file": measure.file, "sheet": measure.sheet}
+            found.append(problem("year-not-on-form", **where, year=year, years=shown))
             continue
         for kpi in measure.kpis:
             if year not in kpi.actuals and kpi.target is not None:
