@@ -551,6 +551,16 @@ def test_fields_left_blank_or_deleted_are_told(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("head", ["R{r}実績", "{y}年度(実績)", "令和{r}年度実績値"])
+def test_year_headers_that_repeat_the_label(tmp_path: Path, head: str) -> None:
+    """「R6実績」 over the actuals read as the label 実績 again: the grid had no year columns,
+    and 10334 was 「年度の見出しがない列に値」 (an error)."""
+    headers = {f"{c}17": head.format(y=2024 + i, r=6 + i) for i, c in enumerate("BCDEF")}
+    result = typed_over(tmp_path, headers)
+    assert only(result).kpis[0].grades == {2024: "B"}
+    assert problems(result) == []
+
+
 def test_a_date_typed_as_a_year_header_is_named_not_misread(tmp_path: Path) -> None:
     """Excel turns 「2026/3/31」 into a date; fiscal 2025 ends that day, so it is no year."""
     dates = {"C14": dt.datetime(2026, 3, 31), "B17": dt.datetime(2024, 4, 1)}

@@ -121,11 +121,16 @@ class LabelledSheet:
         return found
 
     def region(self, hit: Hit) -> list[Pos]:
-        """Cells right of a label up to the next label on the same row."""
+        """Cells right of a label up to the next label on the same row.
+
+        The label again with a year (「R6実績」 right of 実績値) is a year header, not a stop.
+        """
         row, col = hit.pos
         stop = len(self.grid.rows[row]) if row < self.grid.height else 0
         for other in self.row_hits.get(row, ()):
-            if col < other.pos[1] < stop:
+            if col < other.pos[1] < stop and not (
+                other.field is hit.field and other.label.year is not None
+            ):
                 stop = other.pos[1]
         anchors = self.grid.anchors
         return [(row, c) for c in range(col + 1, stop) if (row, c) not in anchors]
@@ -245,6 +250,9 @@ class LabelledSheet:
             if year is None:
                 self.report("year-header-invalid", pos, found=clean_text(raw))
                 continue
+            label = form.match_label(year[1].strip("()（） "))
+            if label is not None and label[0] is hit.field:  # 「R6実績」: the label, not a value
+                year = (year[0], "")
             if any(year[0] == taken for taken, _ in found.values()):  # a header pasted twice
                 self.report("year-repeated", pos, found=clean_text(raw))
                 continue
