@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
 from xlkpi import form
@@ -67,10 +68,8 @@ class LabelledSheet:
     row_hits: dict[int, list[Hit]] = field(default_factory=dict)
     filled_cells: dict[Pos, list[Pos]] = field(default_factory=dict)
     seen: set[Pos] = field(default_factory=set)  # cells read as a label, a head or a value
-    label_col: int = -1
-    edge: int | None = (
-        None  # right_edge(), once worked out (-1: none)  # the column of the form's 施策名 label, once found
-    )
+    label_col: int = -1  # the column of the form's 施策名 label, once found
+
     # --- problems and cells ---------------------------------------------------------
 
     def report(self, code: str, pos: Pos | None = None, **params: object) -> None:
@@ -159,7 +158,7 @@ class LabelledSheet:
     def region_text(self, hit: Hit) -> str:
         """A text field's cells joined; those right of the form's last year column are not
         the field's (they stay unread, and are told)."""
-        edge = self.right_edge()
+        edge = self.right_edge
         cells = self.filled(hit)
         if edge is not None and cells and cells[-1][1] > edge:
             self.seen.difference_update(p for p in cells if p[1] > edge)
@@ -169,17 +168,19 @@ class LabelledSheet:
             parts.insert(0, clean_text(hit.inline))
         return self.clip("\n".join(p for p in parts if p), hit.pos)
 
+    @cached_property
     def right_edge(self) -> int | None:
-        """The form's last column: that of its last year header (None without one)."""
-        if self.edge is None:
-            cols = [
-                pos[1]
-                for fld in (form.FISCAL_YEARS, form.ACTUALS)
-                if (hit := self.first(fld)) is not None
-                for pos in self.filled(hit)
-            ]
-            self.edge = max(cols, default=-1)
-        return self.edge if self.edge >= 0 else None
+        """The form's last column: that of its last year header (None without one).
+
+        Read once text fields are read, when label_col is known.
+        """
+        cols = [
+            pos[1]
+            for fld in (form.FISCAL_YEARS, form.ACTUALS)
+            if (hit := self.first(fld)) is not None
+            for pos in self.filled(hit)
+        ]
+        return max(cols, default=None)
 
     def first(self, fld: Field) -> Hit | None:
         """A field's label: the one in the form's label column, else the first found.

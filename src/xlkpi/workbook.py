@@ -468,7 +468,7 @@ def _cells(xml: bytes) -> Iterator[tuple[Pos | None, dict[bytes, bytes], bytes]]
         attrs = dict(_ATTR.findall(start.group(2)))
         ref = attrs.get(b"r")
         if start.group(1) == b"row":
-            row = int(ref) - 1 if ref is not None and ref.isdigit() else row + 1
+            row = _row_index(ref, row)
             position, column = start.end(), -1
             continue
         pos = (
@@ -487,6 +487,11 @@ def _cells(xml: bytes) -> Iterator[tuple[Pos | None, dict[bytes, bytes], bytes]]
         yield pos, attrs, xml[start.end() : end.start()]
 
 
+def _row_index(ref: bytes | None, before: int) -> int:
+    """A row's index from its r, else the one after the row before (r is optional)."""
+    return int(ref) - 1 if ref is not None and ref.isdigit() else before + 1
+
+
 _LINE = re.compile(rb"<(?:\w+:)?(row|col)\b([^>]*)>")
 _LINE_ATTR = re.compile(rb'\b(r|min|max|hidden)="([^"]*)"')
 
@@ -500,8 +505,7 @@ def _hidden_lines(xml: bytes) -> tuple[frozenset[int], tuple[tuple[int, int], ..
         attrs = dict(_LINE_ATTR.findall(line.group(2)))
         hidden = attrs.get(b"hidden") in (b"1", b"true")
         if line.group(1) == b"row":
-            ref = attrs.get(b"r", b"")
-            row = int(ref) - 1 if ref.isdigit() else row + 1
+            row = _row_index(attrs.get(b"r"), row)
             if hidden:
                 rows.add(row)
         elif hidden and attrs.get(b"min", b"").isdigit() and attrs.get(b"max", b"").isdigit():
