@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import NamedTuple
 
 from xlkpi import form
@@ -57,6 +56,11 @@ def _label_of(text: str) -> tuple[Field, LabelText, str] | None:
     return found
 
 
+def _is_label_of(fld: Field, text: str) -> bool:
+    label = form.match_label(text.strip("()（） "))
+    return label is not None and label[0] is fld
+
+
 @dataclass
 class LabelledSheet:
     """A form sheet being read: its labels, the cells read so far, the problems found."""
@@ -69,6 +73,7 @@ class LabelledSheet:
     filled_cells: dict[Pos, list[Pos]] = field(default_factory=dict)
     seen: set[Pos] = field(default_factory=set)  # cells read as a label, a head or a value
     label_col: int = -1  # the column of the form's 施策名 label, once found
+    right_edge: int | None = None  # the form's last year column, once found (last_year_column)
 
     # --- problems and cells ---------------------------------------------------------
 
@@ -168,12 +173,8 @@ class LabelledSheet:
             parts.insert(0, clean_text(hit.inline))
         return self.clip("\n".join(p for p in parts if p), hit.pos)
 
-    @cached_property
-    def right_edge(self) -> int | None:
-        """The form's last column: that of its last year header (None without one).
-
-        Read once text fields are read, when label_col is known.
-        """
+    def last_year_column(self) -> int | None:
+        """The form's last column: that of its last year header (None without one)."""
         cols = [
             pos[1]
             for fld in (form.FISCAL_YEARS, form.ACTUALS)
@@ -251,8 +252,7 @@ class LabelledSheet:
             if year is None:
                 self.report("year-header-invalid", pos, found=clean_text(raw))
                 continue
-            label = form.match_label(year[1].strip("()（） "))
-            if label is not None and label[0] is hit.field:  # 「R6実績」: the label, not a value
+            if year[1] and _is_label_of(hit.field, year[1]):  # 「R6実績」: the label, not a value
                 year = (year[0], "")
             if any(year[0] == taken for taken, _ in found.values()):  # a header pasted twice
                 self.report("year-repeated", pos, found=clean_text(raw))

@@ -52,6 +52,7 @@ class _FormReader(LabelledSheet):
             and self.is_blank()
         ):
             return SheetResult(None, [], is_form=True, blank=True)
+        self.right_edge = self.last_year_column()  # where text fields end
         measure = Measure(name="", file=self.file, sheet=self.grid.name)
         self.read_identity(measure, name_hit)
         if not measure.name:
