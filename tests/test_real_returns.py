@@ -328,6 +328,31 @@ def typed_over(tmp_path: Path, cells: dict[str, object]) -> MergeResult:
 THIRD_KPI = {"B10": "自主防災組織数", "D10": "団体", "E10": 5, "F10": 10, "B20": 7}  # 7/10: C
 
 
+def test_an_actual_in_another_unit_is_not_graded(tmp_path: Path) -> None:
+    """86.1% typed for a count of people is the 達成率, not the actual: no D in the tallies."""
+    result = typed_over(tmp_path, {"B18": "86.1%"})
+    [kpi] = only(result).kpis
+    assert (kpi.actuals, kpi.grades) == ({}, {})
+    assert problems(result) == [("施策24", "B18", "unit-mismatch")]
+    assert "読み取っていません" in result.report.problems[0].message
+
+
+def test_a_target_in_another_unit_is_not_used(tmp_path: Path) -> None:
+    result = typed_over(tmp_path, {"F8": "12000件"})
+    [kpi] = only(result).kpis
+    assert (kpi.target, kpi.grades) == (None, {})
+    assert problems(result) == [
+        ("施策24", "F8", "unit-mismatch"),
+        ("施策24", "F8", "target-missing"),
+    ]
+
+
+def test_a_unit_per_year_agrees_with_the_unit(tmp_path: Path) -> None:
+    result = typed_over(tmp_path, {"B18": "10,334人/年"})
+    assert only(result).kpis[0].grades == {2024: "B"}  # 10334 / 12000 = 86.1 %
+    assert problems(result) == []
+
+
 def test_kpi_rows_left_blank_between_filled_ones(tmp_path: Path) -> None:
     """指標1 and 指標3 filled, 指標2 blank: each KPI meets its own actuals row."""
     result = typed_over(tmp_path, THIRD_KPI)

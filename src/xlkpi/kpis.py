@@ -126,7 +126,8 @@ class KpiReader:
         actuals = self.read_actuals(grid.rows, columns, len(kpis))
         for index, kpi in slotted.items():
             for year, (value, pos) in sorted(actuals.get(index, {}).items()):
-                self.check_unit(kpi, value, pos)
+                if not self.unit_agrees(kpi, value, pos):
+                    continue
                 kpi.actuals[year] = value.value
                 kpi.cells[f"actual:{year}"] = cell_ref(pos)
         for index in sorted(set(actuals) - set(slotted)):
@@ -346,9 +347,8 @@ class KpiReader:
         return found[0] if found else None
 
     def take(self, kpi: Kpi, key: str, quantity: Quantity | None, pos: Pos) -> None:
-        if quantity is None:
+        if quantity is None or not self.unit_agrees(kpi, quantity, pos):
             return
-        self.check_unit(kpi, quantity, pos)
         setattr(kpi, key, quantity.value)
         kpi.cells[key] = cell_ref(pos)
 
@@ -366,15 +366,19 @@ class KpiReader:
             return
         kpi.direction = direction
 
-    def check_unit(self, kpi: Kpi, quantity: Quantity, pos: Pos) -> None:
+    def unit_agrees(self, kpi: Kpi, quantity: Quantity, pos: Pos) -> bool:
+        """A value in another unit than the KPI's is reported and not used: 86.1% typed
+        as a count's actual is most likely the 達成率, and would be graded D."""
         if not quantity.unit:
-            return
+            return True
         if not kpi.unit:
             kpi.unit = quantity.unit
         elif _base_unit(kpi.unit) != _base_unit(quantity.unit):
             self.sheet.report(
                 "unit-mismatch", pos, kpi=kpi.name, detail=f"{kpi.unit} と {quantity.unit}"
             )
+            return False
+        return True
 
     def check_kpi(self, kpi: Kpi) -> None:
         where = _pos_of(kpi.cells.get("target"))

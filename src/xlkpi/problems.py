@@ -216,8 +216,8 @@ CATALOG: dict[str, Spec] = {
     "baseline-missing": Spec(W, "「{kpi}」の現状値がありません。", "現状値を記入してください。"),
     "unit-mismatch": Spec(
         E,
-        "「{kpi}」の単位が一致しません（{detail}）。",
-        "同じ単位で記入してください。",
+        "「{kpi}」の単位が一致しません（{detail}）。この値は読み取っていません。",
+        "成果指標の単位で記入してください（達成率ではなく実績値を）。",
     ),
     "percent-as-fraction": Spec(
         W,
