@@ -364,6 +364,13 @@ def test_kpi_rows_left_blank_between_filled_ones(tmp_path: Path) -> None:
     assert problems(result) == []
 
 
+def test_a_missing_actual_names_the_cell_it_belongs_in(tmp_path: Path) -> None:
+    """指標3 has a target but no 2024 actual: the warning points at its empty cell."""
+    result = typed_over(tmp_path, {k: v for k, v in THIRD_KPI.items() if k != "B20"})
+    assert problems(result) == [("施策24", "B20", "actual-missing")]
+    assert result.report.problems[0].where == "edited.xlsx!施策24!B20"
+
+
 def test_a_value_in_a_blank_kpis_actuals_row_is_not_given_to_the_next_kpi(tmp_path: Path) -> None:
     """指標2 has no name but a 2024 actual: an error there, never 指標3's actual."""
     result = typed_over(tmp_path, {**THIRD_KPI, "B19": 12})

@@ -130,6 +130,7 @@ class KpiReader:
                     continue
                 kpi.actuals[year] = value.value
                 kpi.cells[f"actual:{year}"] = cell_ref(pos)
+        self.place_missing_actuals(slotted, grid)
         for index in sorted(set(actuals) - set(slotted)):
             first_pos = min(pos for _, pos in actuals[index].values())
             self.sheet.report("kpi-name-missing", first_pos, n=index + 1)
@@ -144,6 +145,14 @@ class KpiReader:
         measure.kpis = kpis
         if not kpis and not any(p.code == "kpi-count-mismatch" for p in self.sheet.problems):
             self.sheet.report("kpi-missing", kpi_hit.pos)
+
+    @staticmethod
+    def place_missing_actuals(slotted: dict[int, Kpi], grid: ActualGrid) -> None:
+        """Each plan year's empty cell in a KPI's actuals row, for a missing actual's warning."""
+        for index, kpi in slotted.items():
+            if (row := grid.rows.get(index)) is not None:
+                for col, (year, _) in grid.columns.items():
+                    kpi.cells.setdefault(f"actual:{year}", cell_ref((row, col)))
 
     def read_kpi_table(self, measure: Measure, kpi_hit: Hit) -> dict[int, Kpi]:
         """KPI index (its 指標N row, as in the actuals grid) -> KPI; rows without a name skipped."""

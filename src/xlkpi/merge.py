@@ -361,6 +361,7 @@ def _missing_actuals(measures: Iterable[Measure], year: int) -> list[Problem]:
                         "actual-missing",
                         file=measure.file,
                         sheet=measure.sheet,
+                        cell=kpi.cells.get(f"actual:{year}", ""),
                         kpi=kpi.name,
                         year=year,
                     )

@@ -18,7 +18,8 @@ class Kpi:
     target: Decimal | None = None
     actuals: dict[int, Decimal] = field(default_factory=dict)
     direction: str = ""  # "higher" / "lower" from the form's 方向 column; "" = not stated
-    # Where each value came from, for messages: "target" -> "F8", "actual:2024" -> "B18".
+    # Where each value came from, or belongs when blank, for messages: "target" -> "F8",
+    # "actual:2024" -> "B18".
     cells: dict[str, str] = field(default_factory=dict)
     # Filled by grading: exact achievement ratio and grade per year with an actual.
     ratios: dict[int, Fraction] = field(default_factory=dict)
