@@ -489,6 +489,22 @@ def test_conflicts_are_resolved_the_same_whatever_the_argument_order(tmp_path: P
     assert Status.ERROR in {e.status for e in one.report.ledger}
 
 
+def test_one_number_for_two_measures_is_an_error_and_both_are_kept(tmp_path: Path) -> None:
+    a = builders.sample(tmp_path / "a.xlsx")
+    b = builders.sample(tmp_path / "b.xlsx", edit=lambda ws: ws.__setitem__("B3", "別の事業"))
+    result = merge([a, b])
+    assert [(p.file, p.sheet, p.code) for p in result.report.problems] == [
+        ("b.xlsx", "施策24", "duplicate-number")
+    ]
+    assert (
+        "施策番号 24 が a.xlsx!施策24 の「広域消防事業」と重複" in result.report.problems[0].message
+    )
+    assert sorted((m.file, m.name) for m in result.measures) == [
+        ("a.xlsx", "広域消防事業"),
+        ("b.xlsx", "別の事業"),
+    ]
+
+
 def test_defusedxml_is_a_hard_dependency_and_in_use() -> None:
     import importlib.metadata
 

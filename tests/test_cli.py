@@ -103,6 +103,7 @@ def test_one_stray_actual_in_next_years_column_is_pointed_out(tmp_path: Path) ->
 
 def test_a_year_column_added_past_the_plan_is_pointed_out_too(tmp_path: Path) -> None:
     import builders
+    from xlkpi.merge import merge
 
     def added(ws: Any) -> None:  # a 2029 column added by hand, one figure in it
         ws["G17"], ws["G18"] = "2029 (R11)", 5000
@@ -114,6 +115,10 @@ def test_a_year_column_added_past_the_plan_is_pointed_out_too(tmp_path: Path) ->
     # Compared with 2028's actuals (none), it was not sparse: FY2029's report, with no word.
     assert code == 0  # a warning, as for the stray figure above
     assert "2029年度（令和11年度）の達成状況: A 0件、B 0件、C 0件、D 1件" in out
+    problems = merge([returns]).report.problems
+    assert [(p.sheet, p.cell) for p in problems if p.code == "report-year-sparse"] == [
+        ("施策24", "G18")
+    ]
     assert (
         "05_消防本部.xlsx!施策24!G18: 実績値のある最新の 2029年度を今年度として評価しましたが、"
         "2029年度の実績値は 1 件だけです（2024年度は 34 件。その 1 つがこのセルです）。"

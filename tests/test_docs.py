@@ -58,3 +58,11 @@ def test_bad_inputs_table_covers_all_34_rows_with_tests_that_exist() -> None:
         current = file or current
         source = (ROOT / "tests" / current).read_text(encoding="utf-8")
         assert f"def {name}(" in source, f"{current}::{name}"
+
+
+def test_every_problem_code_is_raised_by_some_test() -> None:
+    """Each code is named in some test's expected problems: none is only documented."""
+    from xlkpi.problems import CATALOG
+
+    tests = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("test_*.py"))
+    assert [code for code in CATALOG if f'"{code}"' not in tests] == []

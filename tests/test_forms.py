@@ -21,7 +21,7 @@ from test_cli import run
 from xlkpi import form
 from xlkpi.merge import MergeResult, merge
 from xlkpi.model import Measure
-from xlkpi.prefill import OPEN_TEXTS
+from xlkpi.prefill import OPEN_TEXTS, read_source
 from xlkpi.style import NEXT_YEAR_FILL
 
 FIXED_TEXTS = [f.key for f in form.TEXT_FIELDS if f.key not in OPEN_TEXTS]
@@ -299,6 +299,12 @@ def test_what_an_edit_in_excel_broke_in_a_summary_is_named_not_dropped(tmp_path:
     assert f"編集.xlsx!施策データ!{budget_cell}: 集計ブックの「未定」は数値ではないため" in err
     assert "エラーのあった施策や値は書き写していません" in out
     assert len(list((tmp_path / "next").iterdir())) == 8  # the rest is still written
+    read = read_source([tmp_path / "編集.xlsx"]).report.problems
+    assert {(p.sheet, p.cell, p.code) for p in read} == {
+        ("データ", actual_cell, "summary-value-not-number"),
+        ("データ", name_cell, "summary-row-unmatched"),
+        ("施策データ", budget_cell, "summary-value-not-number"),
+    }
 
 
 @pytest.mark.parametrize("typed", ["inf", "1e999", "nan", "2024.5"])

@@ -609,6 +609,48 @@ def test_a_date_typed_as_a_year_header_is_named_not_misread(tmp_path: Path) -> N
     ]
 
 
+# Each of the form's own checks, on sample 05's 施策24, with the cell it names.
+FORM_CHECKS = {
+    "number-invalid": ({"B2": "24-1"}, [("B2", "number-invalid")]),
+    "viewpoint-missing": ({"B4": None}, [("A4", "viewpoint-missing")]),
+    "policy-field-missing": ({"E4": None}, [("D4", "policy-field-missing")]),
+    "policy-field-unknown": ({"E4": "宇宙開発"}, [("E4", "policy-field-unknown")]),
+    "kpi-count-mismatch": (  # two targets for one KPI: neither is taken
+        {"F8": "12000 13000"},
+        [("F8", "kpi-count-mismatch"), ("F8", "target-missing")],
+    ),
+    "direction-unknown": ({"G7": "方向", "G8": "たぶん上"}, [("G8", "direction-unknown")]),
+    "year-mismatch": (  # 2024 is R6: the column is not read, and its actual is named
+        {"B17": "2024 (R7)"},
+        [("B17", "year-mismatch"), ("B18", "value-outside-years")],
+    ),
+    "kpi-missing": (
+        {"B8": None, "D8": None, "E8": None, "F8": None, "B18": None},
+        [("A7", "kpi-missing")],
+    ),
+    "form-incomplete": ({"A17": None}, [("", "form-incomplete")]),  # the 実績値 label deleted
+}
+
+
+@pytest.mark.parametrize("code", FORM_CHECKS)
+def test_each_check_of_the_form_names_its_cell(tmp_path: Path, code: str) -> None:
+    cells, expected = FORM_CHECKS[code]
+    result = typed_over(tmp_path, cells)
+    assert problems(result) == [("施策24", cell, found) for cell, found in expected]
+
+
+def test_a_number_neither_on_the_form_nor_in_the_sheet_name(tmp_path: Path) -> None:
+    def unnumbered(ws):  # type: ignore[no-untyped-def]
+        ws["B2"] = None
+        ws.title = "消防"
+
+    result = merged(builders.sample(tmp_path / "n.xlsx", edit=unnumbered))
+    assert only(result).number is None
+    assert problems(result) == [("消防", "A2", "number-missing")]
+    # with 施策番号 blank, the sheet name gives it
+    assert only(typed_over(tmp_path, {"B2": None})).number == 24
+
+
 # --- 3. Workbooks as they arrive --------------------------------------------------------
 
 

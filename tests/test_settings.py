@@ -278,6 +278,10 @@ def test_config_option_and_an_unknown_kpi_in_the_settings(tmp_path: Path) -> Non
     code, _, err = run("merge", folder, "-o", tmp_path / "s.xlsx", "--config", config)
     assert code == 0  # a warning, not an error
     assert "「存在しない指標」という成果指標は、調書にありません" in err
+    result = merge([folder], rule=load_rule(config))
+    assert [p.code for p in result.report.problems if p.file == "rules.toml"] == [
+        "settings-kpi-unknown"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -255,6 +255,16 @@ def test_last_years_summary_kept_with_the_returns_is_used_not_warned_of(tmp_path
     assert entry.note.startswith("--previous で指定した前年度の集計ブックです")
 
 
+def test_a_previous_summary_without_last_years_grades_is_said_so(tmp_path: Path) -> None:
+    """This year's own summary given as last year's: it has no 2023 grades to compare."""
+    write_summary(merge([SAMPLES]), tmp_path / "r6.xlsx")
+    result = merge([SAMPLES], previous=tmp_path / "r6.xlsx")
+    assert result.comparison is None
+    assert [(p.file, p.code, p.message) for p in result.report.problems if p.file == "r6.xlsx"] == [
+        ("r6.xlsx", "previous-no-year", "前年度の集計ブックに 2023年度の評価がありません。")
+    ]
+
+
 def test_continuing_from_last_years_summary(tmp_path: Path) -> None:
     """FY2024 samples with --previous pointing at an FY2023 summary of the previous vision."""
     weak_2023 = {9, 10, 14, 21}  # the measures the seed names as C or D in R5 and R6
