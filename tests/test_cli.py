@@ -101,6 +101,13 @@ def test_one_stray_actual_in_next_years_column_is_pointed_out(tmp_path: Path) ->
     assert "件だけです" not in err
 
 
+@pytest.mark.parametrize("year", ["R6", "r6", "令和6年度", "2024年度", "２０２４", "2024 (R6)"])
+def test_the_year_is_given_as_the_forms_write_it(tmp_path: Path, year: str) -> None:
+    code, out, _ = run("merge", SAMPLES, "-o", tmp_path / "s.xlsx", "--year", year)
+    assert code == 0
+    assert "2024年度（令和6年度）の達成状況: A 13件、B 11件、C 9件、D 1件" in out
+
+
 def test_a_year_column_added_past_the_plan_is_pointed_out_too(tmp_path: Path) -> None:
     import builders
     from xlkpi.merge import merge
@@ -168,8 +175,12 @@ def test_usage_errors_and_help_are_in_japanese(tmp_path: Path) -> None:
     cases = {  # argparse has these in English only: "the following arguments are required"...
         ("merge", SAMPLES): "xlkpi merge: 次の指定がありません: -o/--output",
         ("merge", SAMPLES, "-o"): "xlkpi merge: -o/--output: 値を続けて指定してください",
-        ("merge", SAMPLES, "-o", out, "--year", "R6"):
-            "xlkpi merge: --year: 「R6」は年度として読めません。西暦で指定してください（例: 2024）",
+        ("merge", SAMPLES, "-o", out, "--year", "来年度"):
+            "xlkpi merge: --year: 「来年度」は年度として読めません。西暦か和暦で指定してください"
+            "（例: 2024、R6、令和6年度）",
+        ("merge", SAMPLES, "-o", out, "--year", "6"):
+            "xlkpi merge: --year: 「6」は年度として読めません。西暦か和暦で指定してください"
+            "（例: 2024、R6、令和6年度）",
         ("merge", SAMPLES, "-o", out, "-j", "x"): "xlkpi merge: -j/--jobs: 「x」は整数ではありません",
         ("check", "--bogus", SAMPLES): "xlkpi: 使えない指定があります: --bogus",
         ("sum", SAMPLES):

@@ -99,7 +99,21 @@ def _whole_number(expected: str) -> Callable[[str], int]:
 
 
 _count = _whole_number("は整数ではありません")
-_year = _whole_number("は年度として読めません。西暦で指定してください（例: 2024）")
+
+
+def _year(text: str) -> int:
+    """--year as the forms write it: 2024, R6, 令和6年度, 2024年度 (full-width too)."""
+    from xlkpi.values import YearMismatch, parse_year
+
+    try:
+        found = parse_year(text.upper())  # r6 as R6
+    except YearMismatch:
+        found = None
+    if found is None or found[1]:
+        raise argparse.ArgumentTypeError(
+            f"「{text}」は年度として読めません。西暦か和暦で指定してください（例: 2024、R6、令和6年度）"
+        )
+    return found[0]
 
 
 class _Version(argparse.Action):
@@ -141,7 +155,7 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
         "--year",
         type=_year,
         metavar="年度",
-        help="評価する年度（西暦。省略時は実績値のある最新の年度）",
+        help="評価する年度（2024、R6、令和6年度 など。省略時は実績値のある最新の年度）",
     )
     check = commands.add_parser(
         "check", out=out, help="提出前に調書を点検する（集計ブックは作りません）"
@@ -167,7 +181,10 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
         help="次年度の調書を書き出すフォルダ",
     )
     forms.add_argument(
-        "--year", type=_year, metavar="年度", help="今年度（西暦。省略時は実績値のある最新の年度）"
+        "--year",
+        type=_year,
+        metavar="年度",
+        help="今年度（2024、R6、令和6年度 など。省略時は実績値のある最新の年度）",
     )
     for sub in (merge, check, forms):
         sub.add_argument(
