@@ -639,6 +639,32 @@ def test_each_check_of_the_form_names_its_cell(tmp_path: Path, code: str) -> Non
     assert problems(result) == [("施策24", cell, found) for cell, found in expected]
 
 
+@pytest.mark.parametrize(
+    ("viewpoint", "policy_field"),
+    [
+        ("(1) 生活機能の強化", "① 消防防災"),
+        ("（１）生活機能の強化", "ア 消防防災"),
+        ("1. 生活機能の強化", "消防防災"),
+    ],
+)
+def test_choices_numbered_as_the_vision_lists_them(
+    tmp_path: Path, samples_result: MergeResult, viewpoint: str, policy_field: str
+) -> None:
+    """The report heads its sections 「(1) 生活機能の強化」: typed so, it was a fourth viewpoint."""
+
+    def numbered(ws):  # type: ignore[no-untyped-def]
+        ws["B4"], ws["E4"] = viewpoint, policy_field
+
+    returns = tmp_path / "returns"
+    shutil.copytree(builders.SAMPLES, returns)
+    builders.sample(returns / "05_消防本部.xlsx", edit=numbered)
+    result = merged(returns)
+    measure = next(m for m in result.measures if m.sheet == "施策24")
+    assert (measure.viewpoint, measure.policy_field) == ("生活機能の強化", "消防防災")
+    assert problems(result) == problems(samples_result)  # no viewpoint-unknown
+    assert result.tallies == samples_result.tallies
+
+
 def test_a_number_neither_on_the_form_nor_in_the_sheet_name(tmp_path: Path) -> None:
     def unnumbered(ws):  # type: ignore[no-untyped-def]
         ws["B2"] = None

@@ -203,9 +203,20 @@ def _choice_index() -> dict[str, str]:
     return index
 
 
+# A numbering typed before a choice, as the vision document lists them: 「(1) 生活機能の強化」,
+# 「①」 (NFKC makes it 1), 「1.」, 「ア」. Folded text, so brackets are already ().
+_ENUMERATOR = re.compile(r"^(?:\(\d{1,2}\)|\d{1,2}[.、):]?|\(?[ア-コ][.、):]?)")
+
+
 def canonical_choice(text: str) -> str | None:
     """The form's spelling of a viewpoint or policy field, or None if unknown."""
-    return _choice_index().get(fold_label(text))
+    index = _choice_index()
+    folded = fold_label(text)
+    found = index.get(folded)
+    if found is None:
+        bare = _ENUMERATOR.sub("", folded, count=1)
+        found = index.get(bare) if bare != folded else None
+    return found
 
 
 def viewpoint_of(policy_field: str) -> str | None:
