@@ -217,7 +217,7 @@ CATALOG: dict[str, Spec] = {
     "unit-mismatch": Spec(
         E,
         "「{kpi}」の単位が一致しません（{detail}）。この値は読み取っていません。",
-        "成果指標の単位で記入してください（達成率ではなく実績値を）。",
+        "成果指標と同じ単位で、達成率ではなく実績値を記入してください。",
     ),
     "percent-as-fraction": Spec(
         W,
