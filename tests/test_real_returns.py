@@ -196,13 +196,29 @@ def test_percent_formatted_cells(tmp_path: Path) -> None:
     assert kpi.grades == {2024: "A"}
 
 
-def test_a_fraction_typed_for_a_percent_is_flagged(tmp_path: Path) -> None:
+def test_a_fraction_typed_for_a_percent_is_read_as_that_percent(tmp_path: Path) -> None:
     def fraction(ws):  # type: ignore[no-untyped-def]
         ws["B13"] = 0.584  # General format: the department meant 58.4 %
 
     result = merged(builders.seed_form(tmp_path / "f.xlsx", 27, fraction))
-    assert only(result).kpis[0].grades == {2024: "D"}
+    # It was graded D as 0.584 % (a warning, exit 0): the published 58.4 / 58.1 is A.
+    assert only(result).kpis[0].actuals == {2024: Decimal("58.4")}
+    assert only(result).kpis[0].grades == {2024: "A"}
     assert problems(result) == [("27", "B13", "percent-as-fraction")]
+    assert result.report.problems[0].message.endswith(
+        "0.584 と小数で入力されています。58.4% として扱いました。"
+    )
+
+
+def test_a_small_percent_is_kept_as_typed_and_flagged(tmp_path: Path) -> None:
+    def small(ws):  # type: ignore[no-untyped-def]
+        ws["B6"], ws["D6"], ws["B13"] = "1.5%", "2.0%", 0.8  # 0.8 % beside a 2 % target
+
+    result = merged(builders.seed_form(tmp_path / "s.xlsx", 27, small))
+    assert only(result).kpis[0].actuals == {2024: Decimal("0.8")}
+    assert only(result).kpis[0].grades == {2024: "D"}  # 0.8 / 2.0 = 40 %
+    assert problems(result) == [("27", "B13", "percent-as-fraction")]
+    assert result.report.problems[0].message.endswith("そのまま 0.8% として扱いました。")
 
 
 def test_full_width_digits_and_signs(tmp_path: Path) -> None:

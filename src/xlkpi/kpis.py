@@ -399,13 +399,20 @@ class KpiReader:
             )
         if kpi.unit == "%":
             reference = max((v for v in (kpi.target, kpi.baseline) if v is not None), default=None)
-            for year, value in kpi.actuals.items():
+            for year, value in list(kpi.actuals.items()):
                 if reference is not None and reference > 1 and Decimal(0) < value <= 1:
+                    percent = value * 100
+                    if reference / 3 <= percent <= reference * 3:  # 0.584 beside 58.1
+                        kpi.actuals[year] = percent.normalize()
+                        detail = f"{percent.normalize():f}% として扱いました"
+                    else:  # 0.8 beside 2.0 may well be 0.8 %
+                        detail = f"そのまま {value}% として扱いました"
                     self.sheet.report(
                         "percent-as-fraction",
                         _pos_of(kpi.cells[f"actual:{year}"]),
                         kpi=kpi.name,
                         value=value,
+                        detail=detail,
                     )
 
 
