@@ -399,7 +399,10 @@ def test_33_a_target_with_a_misplaced_point_is_not_graded(tmp_path: Path) -> Non
     result = merge(
         [builders.seed_form(tmp_path / "t.xlsx", 1, lambda ws: ws.__setitem__("D6", tiny))]
     )
-    assert [(p.code, p.cell) for p in result.report.problems] == [("ratio-out-of-range", "D6")]
+    assert [(p.code, p.cell) for p in result.report.problems] == [
+        ("percent-as-fraction", "D6"),  # a % KPI's target of 1E-401, kept as typed
+        ("ratio-out-of-range", "D6"),
+    ]
     assert result.measures[0].kpis[0].grades == {}
     out = tmp_path / "out" / "s.xlsx"
     out.parent.mkdir()

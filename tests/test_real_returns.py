@@ -206,8 +206,38 @@ def test_a_fraction_typed_for_a_percent_is_read_as_that_percent(tmp_path: Path) 
     assert only(result).kpis[0].grades == {2024: "A"}
     assert problems(result) == [("27", "B13", "percent-as-fraction")]
     assert result.report.problems[0].message.endswith(
-        "0.584 と小数で入力されています。58.4% として扱いました。"
+        "2024年度の実績値が 0.584 と小数で入力されています。58.4% として扱いました。"
     )
+
+
+def test_a_target_or_baseline_typed_as_a_fraction_is_read_as_that_percent(
+    tmp_path: Path,
+) -> None:
+    def fraction(ws):  # type: ignore[no-untyped-def]
+        ws["D6"], ws["B13"] = 0.581, "40%"  # target 58.1 % typed as a fraction
+
+    result = merged(builders.seed_form(tmp_path / "t.xlsx", 27, fraction))
+    kpi = only(result).kpis[0]
+    # 40 / 0.581 was graded A (6,884 %) with no word; 40 / 58.1 = 68.8 % is C.
+    assert (kpi.baseline, kpi.target, kpi.grades) == (Decimal("57.4"), Decimal("58.1"), {2024: "C"})
+    assert problems(result) == [("27", "D6", "percent-as-fraction")]
+    assert "目標値が 0.581 と小数で" in result.report.problems[0].message
+
+    def baseline(ws):  # type: ignore[no-untyped-def]
+        ws["B6"] = 0.574
+
+    result = merged(builders.seed_form(tmp_path / "b.xlsx", 27, baseline))
+    assert only(result).kpis[0].baseline == Decimal("57.4")
+    assert problems(result) == [("27", "B6", "percent-as-fraction")]
+
+
+def test_a_percent_typed_explicitly_is_never_scaled(tmp_path: Path) -> None:
+    def explicit(ws):  # type: ignore[no-untyped-def]
+        ws["B13"] = "0.584%"  # typed with its sign: told, but read as typed
+
+    result = merged(builders.seed_form(tmp_path / "e.xlsx", 27, explicit))
+    assert only(result).kpis[0].actuals == {2024: Decimal("0.584")}
+    assert problems(result) == [("27", "B13", "percent-as-fraction")]
 
 
 def test_a_small_percent_is_kept_as_typed_and_flagged(tmp_path: Path) -> None:

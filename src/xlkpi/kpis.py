@@ -398,22 +398,47 @@ class KpiReader:
                 "baseline-missing", _pos_of(kpi.cells.get("baseline")) or where, kpi=kpi.name
             )
         if kpi.unit == "%":
-            reference = max((v for v in (kpi.target, kpi.baseline) if v is not None), default=None)
-            for year, value in list(kpi.actuals.items()):
-                if reference is not None and reference > 1 and Decimal(0) < value <= 1:
-                    percent = value * 100
-                    if reference / 3 <= percent <= reference * 3:  # 0.584 beside 58.1
-                        kpi.actuals[year] = percent.normalize()
-                        detail = f"{percent.normalize():f}% として扱いました"
-                    else:  # 0.8 beside 2.0 may well be 0.8 %
-                        detail = f"そのまま {value}% として扱いました"
-                    self.sheet.report(
-                        "percent-as-fraction",
-                        _pos_of(kpi.cells[f"actual:{year}"]),
-                        kpi=kpi.name,
-                        value=value,
-                        detail=detail,
-                    )
+            self.check_fractions(kpi)
+
+    def check_fractions(self, kpi: Kpi) -> None:
+        """A % KPI's value typed as a fraction (0.584) where its others are percents (58.1).
+
+        A bare number whose percent lies within 3x of the largest other value is read as that
+        percent: kept as 0.584 %, a target of 0.581 graded 40 % as A. Anything else is kept
+        as typed (0.8 beside 2.0 may well be 0.8 %). Either way it is told."""
+        values = {"baseline": kpi.baseline, "target": kpi.target}
+        values.update({f"actual:{year}": value for year, value in kpi.actuals.items()})
+        known = {key: value for key, value in values.items() if value is not None}
+        for key, value in known.items():
+            reference = max((v for k, v in known.items() if k != key), default=Decimal(0))
+            if reference <= 1 or not Decimal(0) < value <= 1:
+                continue
+            pos = _pos_of(kpi.cells.get(key))
+            percent = value * 100
+            whole = percent == percent.to_integral_value()
+            percent = percent.quantize(Decimal(1)) if whole else percent.normalize()
+            if self.is_bare(pos) and reference / 3 <= percent <= reference * 3:
+                if key.startswith("actual:"):
+                    kpi.actuals[int(key[7:])] = percent
+                else:
+                    setattr(kpi, key, percent)
+                detail = f"{percent:f}% として扱いました"
+            else:
+                detail = f"そのまま {value}% として扱いました"
+            field = _FRACTION_FIELDS.get(key) or f"{key[7:]}年度の実績値"
+            self.sheet.report(
+                "percent-as-fraction", pos, kpi=kpi.name, field=field, value=value, detail=detail
+            )
+
+    def is_bare(self, pos: Pos | None) -> bool:
+        """A number typed with no % sign and no percent format."""
+        if pos is None or pos in self.sheet.grid.percent:
+            return False
+        raw = self.sheet.grid.value(pos)
+        return not isinstance(raw, str) or "%" not in nfkc(raw)
+
+
+_FRACTION_FIELDS = {"baseline": "現状値", "target": "目標値"}
 
 
 def _value_count(raw: object) -> int:

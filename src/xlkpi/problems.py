@@ -221,7 +221,7 @@ CATALOG: dict[str, Spec] = {
     ),
     "percent-as-fraction": Spec(
         W,
-        "「{kpi}」は % の指標ですが {value} と小数で入力されています。{detail}。",
+        "「{kpi}」は % の指標ですが、{field}が {value} と小数で入力されています。{detail}。",
         "58.4% なら 58.4 と入力するか、セルの表示形式をパーセントにしてください。",
     ),
     "year-header-invalid": Spec(
