@@ -185,6 +185,19 @@ def test_filled_template_reads_back_every_field(generated: Path, tmp_path: Path)
     ]
 
 
+@pytest.mark.parametrize(
+    ("period", "base"),
+    [("2027-2031", "2025"), ("R9-R13", "R7"), ("令和9年度～令和13年度", "令和7年度")],
+)
+def test_a_plan_period_is_given_as_the_forms_write_years(
+    tmp_path: Path, period: str, base: str
+) -> None:
+    code, out, err = run_cli("template", "-o", tmp_path / "t.xlsx", "--period", period,
+                             "--base-year", base)  # fmt: skip
+    assert code == 0, err
+    assert "（計画期間 2027 (R9)〜2031 (R13)、現状値 2025 (R7)）" in out
+
+
 def test_a_template_for_the_next_plan_period_merges(tmp_path: Path) -> None:
     """The 4th vision (R9-R13, base R7): headers, 事業費 columns and the 目標値 label follow."""
     code, _, err = run_cli("template", "-o", tmp_path / "第4次.xlsx", "--period", "2027-2031",

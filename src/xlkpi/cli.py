@@ -102,18 +102,15 @@ _count = _whole_number("は整数ではありません")
 
 
 def _year(text: str) -> int:
-    """--year as the forms write it: 2024, R6, 令和6年度, 2024年度 (full-width too)."""
-    from xlkpi.values import YearMismatch, parse_year
+    """A year option as the forms write it: 2024, R6, 令和6年度, 2024年度 (full-width too)."""
+    from xlkpi.values import plain_year
 
-    try:
-        found = parse_year(text.upper())  # r6 as R6
-    except YearMismatch:
-        found = None
-    if found is None or found[1]:
+    year = plain_year(text)
+    if year is None:
         raise argparse.ArgumentTypeError(
             f"「{text}」は年度として読めません。西暦か和暦で指定してください（例: 2024、R6、令和6年度）"
         )
-    return found[0]
+    return year
 
 
 class _Version(argparse.Action):
@@ -221,7 +218,7 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
     template.add_argument(
         "--period",
         metavar="開始-終了",
-        help="計画期間（西暦。例: 2027-2031。既定: 2024-2028）",
+        help="計画期間（例: 2027-2031、R9-R13。既定: 2024-2028）",
     )
     template.add_argument(
         "--config",
@@ -233,7 +230,7 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
         "--base-year",
         type=_year,
         metavar="年度",
-        help="現状値の年度（西暦。既定: 計画期間の初年度の 2 年前）",
+        help="現状値の年度（例: 2025、R7。既定: 計画期間の初年度の 2 年前）",
     )
     for sub in (parser, merge, check, template):
         sub._positionals.title = "引数"

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from xlkpi.values import LabelText, fold_label, split_label, year_header
+from xlkpi.values import LabelText, fold_label, plain_year, split_label, year_header
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,14 +251,18 @@ MAX_PLAN_YEARS = 10
 
 
 def parse_period(text: str | None, base_year: int | None) -> Period:
-    """ "2027-2031" (or 2027〜2031) and a base year; the base year defaults to two years before."""
+    """ "2027-2031", "R9〜R13" or "令和9年度～令和13年度", and a base year; the base year
+    defaults to two years before."""
     if text is None:
         first, last = DEFAULT_PERIOD.first_year, DEFAULT_PERIOD.last_year
     else:
-        found = re.fullmatch(r"\s*(\d{4})\s*[-‐－~〜～]\s*(\d{4})\s*", text)
-        if not found:
-            raise ValueError(f"計画期間「{text}」は 2027-2031 のように西暦で指定してください。")
-        first, last = int(found.group(1)), int(found.group(2))
+        match [plain_year(part) for part in re.split(r"[-‐－~〜～]", text)]:
+            case [int(first), int(last)]:
+                pass
+            case _:
+                raise ValueError(
+                    f"計画期間「{text}」は 2027-2031 や R9-R13 のように指定してください。"
+                )
     if not 1989 <= first <= last < first + MAX_PLAN_YEARS or last > 2200:
         raise ValueError(
             f"計画期間 {first}-{last} は使えません（1989 年以降、{MAX_PLAN_YEARS} 年以内）。"

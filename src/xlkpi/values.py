@@ -268,6 +268,15 @@ def _parse_year(raw: object) -> tuple[int, str] | None:
     return year, match.group("rest").strip()
 
 
+def plain_year(text: str) -> int | None:
+    """A year alone, as forms write it: 2027, R9, r9, 令和9年度; None for anything else."""
+    try:
+        found = parse_year(text.strip().upper())
+    except YearMismatch:
+        return None
+    return found[0] if found and not found[1] else None
+
+
 def era_name(year: int) -> str:
     """2024 -> "R6"; 2018 -> "H30"."""
     return f"R{year - 2018}" if year >= 2019 else f"H{year - 1988}"
