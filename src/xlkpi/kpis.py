@@ -411,8 +411,8 @@ class KpiReader:
         """A % KPI's value typed as a fraction (0.584) where its others are percents (58.1).
 
         A bare number whose percent lies within 3x of the largest other value is read as that
-        percent: kept as 0.584 %, a target of 0.581 graded 40 % as A. Anything else is kept
-        as typed (0.8 beside 2.0 may well be 0.8 %). Either way it is told."""
+        percent (as typed, 0.584 was graded as 0.584 %, and a target of 0.581 made 40 % an A).
+        Anything else is kept as typed (0.8 beside 2.0 may well be 0.8 %). Either way it is told."""
         values = {"baseline": kpi.baseline, "target": kpi.target}
         values.update({f"actual:{year}": value for year, value in kpi.actuals.items()})
         known = {key: value for key, value in values.items() if value is not None}
