@@ -30,6 +30,7 @@ from xlkpi.values import (
     nfkc,
     parse_quantities,
     split_label,
+    tidy,
 )
 from xlkpi.workbook import Pos, cell_ref, parse_ref
 
@@ -413,26 +414,29 @@ class KpiReader:
         A bare number whose percent lies within 3x of the largest other value is read as that
         percent (as typed, 0.584 was graded as 0.584 %, and a target of 0.581 made 40 % an A).
         Anything else is kept as typed (0.8 beside 2.0 may well be 0.8 %). Either way it is told."""
-        values = {"baseline": kpi.baseline, "target": kpi.target}
-        values.update({f"actual:{year}": value for year, value in kpi.actuals.items()})
-        known = {key: value for key, value in values.items() if value is not None}
-        for key, value in known.items():
-            reference = max((v for k, v in known.items() if k != key), default=Decimal(0))
+        # (cell key, field as messages name it, year of an actual, value)
+        values: list[tuple[str, str, int | None, Decimal | None]] = [
+            ("baseline", "現状値", None, kpi.baseline),
+            ("target", "目標値", None, kpi.target),
+        ]
+        values += [(_actual_key(y), f"{y}年度の実績値", y, v) for y, v in kpi.actuals.items()]
+        known = [
+            (key, field, year, value) for key, field, year, value in values if value is not None
+        ]
+        for key, field, year, value in known:
+            reference = max((v for k, _, _, v in known if k != key), default=Decimal(0))
             if reference <= 1 or not Decimal(0) < value <= 1:
                 continue
             pos = _pos_of(kpi.cells.get(key))
-            percent = value * 100
-            whole = percent == percent.to_integral_value()
-            percent = percent.quantize(Decimal(1)) if whole else percent.normalize()
+            percent = tidy(value * 100)
             if self.is_bare(pos) and reference / 3 <= percent <= reference * 3:
-                if key.startswith("actual:"):
-                    kpi.actuals[int(key[7:])] = percent
-                else:
+                if year is None:
                     setattr(kpi, key, percent)
+                else:
+                    kpi.actuals[year] = percent
                 detail = f"{percent:f}% として扱いました"
             else:
                 detail = f"そのまま {value}% として扱いました"
-            field = _FRACTION_FIELDS.get(key) or f"{key[7:]}年度の実績値"
             self.sheet.report(
                 "percent-as-fraction", pos, kpi=kpi.name, field=field, value=value, detail=detail
             )
@@ -443,9 +447,6 @@ class KpiReader:
             return False
         raw = self.sheet.grid.value(pos)
         return not isinstance(raw, str) or "%" not in nfkc(raw)
-
-
-_FRACTION_FIELDS = {"baseline": "現状値", "target": "目標値"}
 
 
 @functools.cache

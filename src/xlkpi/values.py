@@ -171,8 +171,8 @@ def _from_number(number: int | float, percent_format: bool) -> Quantity:
         raise BadValue("value-not-number", repr(number))
     value = Decimal(number) if isinstance(number, int) else Decimal(repr(number))
     if percent_format:
-        return Quantity(_tidy(value * 100), "%")
-    return Quantity(_tidy(value))
+        return Quantity(tidy(value * 100), "%")
+    return Quantity(tidy(value))
 
 
 def _parse_token(text: str) -> Quantity | None:
@@ -188,13 +188,13 @@ def _parse_token(text: str) -> Quantity | None:
     value = Decimal(digits)
     if match.group("sign") in _NEGATIVE:
         value = -value
-    return Quantity(_tidy(value), unit)
+    return Quantity(tidy(value), unit)
 
 
 TOO_LARGE = Decimal(10) ** 15  # Excel keeps 15 significant digits; no KPI comes near
 
 
-def _tidy(value: Decimal) -> Decimal:
+def tidy(value: Decimal) -> Decimal:
     """58.400 -> 58.4, 84.0 -> 84, without exponent notation; BadValue when too large."""
     if not value.is_finite() or abs(value) >= TOO_LARGE:
         shown = f"{value:.3E}" if value.is_finite() else str(value)
