@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
@@ -86,19 +86,12 @@ class _Parser(argparse.ArgumentParser):
         self.out.write(message or "")
 
 
-def _whole_number(expected: str) -> Callable[[str], int]:
-    """An option's type: a whole number (full-width digits too), else `expected` is said."""
-
-    def parse(text: str) -> int:
-        try:
-            return int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"「{text}」{expected}") from None
-
-    return parse
-
-
-_count = _whole_number("は整数ではありません")
+def _count(text: str) -> int:
+    """A whole number option (full-width digits too)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"「{text}」は整数ではありません") from None
 
 
 def _year(text: str) -> int:
