@@ -399,6 +399,33 @@ def test_a_unit_per_year_agrees_with_the_unit(tmp_path: Path) -> None:
     assert problems(result) == []
 
 
+def test_a_value_with_a_note_is_read_and_the_note_named(tmp_path: Path) -> None:
+    """「10,334人（速報値）」 was an error and left the KPI ungraded; the value is the actual."""
+    result = typed_over(tmp_path, {"B18": "10,334人（速報値）"})
+    assert only(result).kpis[0].grades == {2024: "B"}  # 10334 / 12000 = 86.1 %
+    assert problems(result) == [("施策24", "B18", "value-note")]
+    [note] = result.report.problems
+    assert "「速報値」を注記とみなし、10334人 として読み取りました" in note.message
+    assert result.report.ok
+
+
+def test_a_target_in_ten_thousands(tmp_path: Path) -> None:
+    result = typed_over(tmp_path, {"F8": "1.2万人"})
+    [kpi] = only(result).kpis
+    assert (kpi.target, kpi.grades) == (12000, {2024: "B"})
+    assert problems(result) == []
+
+
+def test_a_note_beside_an_actual_in_the_year_header(tmp_path: Path) -> None:
+    def edit(ws):  # type: ignore[no-untyped-def]
+        ws["B12"] = "2024 (R6) 1,195人（速報値）"
+
+    result = merged(builders.seed_form(tmp_path / "header.xlsx", 9, edit=edit))
+    kpi = only(result).kpis[0]
+    assert (kpi.actuals, kpi.grades) == ({2024: 1195}, {2024: "C"})  # 1195 / 2000 = 59.75 %
+    assert problems(result) == [("9", "B12", "layout-irregular"), ("9", "B12", "value-note")]
+
+
 def test_kpi_rows_left_blank_between_filled_ones(tmp_path: Path) -> None:
     """指標1 and 指標3 filled, 指標2 blank: each KPI meets its own actuals row."""
     result = typed_over(tmp_path, THIRD_KPI)

@@ -8,6 +8,7 @@ from xlkpi.values import (
     Quantity,
     YearMismatch,
     display_width,
+    parse_noted,
     parse_quantities,
     parse_year,
     split_label,
@@ -37,6 +38,41 @@ from xlkpi.values import (
 )
 def test_numbers_as_departments_type_them(raw: object, expected: list[Quantity]) -> None:
     assert parse_quantities(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected", "note"),
+    [
+        ("10,334人（速報値）", Quantity(Decimal("10334"), "人"), "速報値"),
+        ("12,000人 (R10)", Quantity(Decimal("12000"), "人"), "R10"),
+        ("58.4% ※見込み", Quantity(Decimal("58.4"), "%"), "見込み"),
+        ("1,195人（見込み）", Quantity(Decimal("1195"), "人"), "見込み"),
+        ("10334（人）", Quantity(Decimal("10334"), "人"), ""),  # the unit, not a note
+        ("12.5万人", Quantity(Decimal("125000"), "人"), ""),
+        ("３万", Quantity(Decimal("30000")), ""),
+    ],
+)
+def test_a_value_with_a_note_or_in_ten_thousands(raw: str, expected: Quantity, note: str) -> None:
+    assert parse_noted(raw) == ([expected], note)
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("(10)", "value-not-number"),  # no value before the brackets
+        ("集計中（R6）", "value-not-number"),
+        ("－（集計中）", "value-not-number"),
+        ("10人()", "value-unknown-unit"),  # an empty note is no note
+        ("10人 20人（計）", "value-unknown-unit"),  # one value with a note, not several
+        ("10件（人）", "value-unknown-unit"),
+        ("#N/A（R6）", "value-not-number"),
+        (True, "value-boolean"),
+    ],
+)
+def test_a_note_does_not_make_a_value(raw: object, code: str) -> None:
+    with pytest.raises(BadValue) as caught:
+        parse_noted(raw)
+    assert caught.value.code == code
 
 
 def test_percent_formatted_number_is_read_in_percent() -> None:

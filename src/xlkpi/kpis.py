@@ -319,12 +319,7 @@ class KpiReader:
                         head,
                         detail="実績値が年度の見出しと同じセルに記入されていました",
                     )
-                    try:
-                        inline = parse_quantities(rest)
-                    except BadValue as bad:
-                        self.sheet.report(bad.code, head, found=bad.shown)
-                        continue
-                    for index, quantity in enumerate(inline):
+                    for index, quantity in enumerate(self.sheet.parse(rest, head)):
                         found.setdefault(index, {})[year] = (quantity, head)
                     continue
             for index, pos in filled.items():

@@ -20,7 +20,7 @@ from xlkpi.values import (
     YearMismatch,
     clean_text,
     is_blank,
-    parse_quantities,
+    parse_noted,
     parse_year,
     split_label,
 )
@@ -115,13 +115,21 @@ class LabelledSheet:
             if not self.grid.formulas_trusted:
                 self.report("formula-untrusted", pos, formula=formula, value=raw)
                 return []
+        found = self.parse(raw, pos, percent_format=pos in self.grid.percent)
+        if formula is not None and found:
+            self.report("formula-cached", pos, formula=formula, value=raw)
+        return found
+
+    def parse(self, raw: object, pos: Pos, *, percent_format: bool = False) -> list[Quantity]:
+        """The quantities in `raw`, found at `pos`; what cannot be read is reported there."""
         try:
-            found = parse_quantities(raw, percent_format=pos in self.grid.percent)
+            found, note = parse_noted(raw, percent_format=percent_format)
         except BadValue as bad:
             self.report(bad.code, pos, found=bad.shown)
             return []
-        if formula is not None and found:
-            self.report("formula-cached", pos, formula=formula, value=raw)
+        if note:
+            self.report("value-note", pos, found=str(raw).strip(), note=note,
+                        value=f"{found[0].value}{found[0].unit}")  # fmt: skip
         return found
 
     def region(self, hit: Hit) -> list[Pos]:

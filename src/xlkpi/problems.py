@@ -282,6 +282,11 @@ CATALOG: dict[str, Spec] = {
     ),
     # cell values
     "value-not-number": Spec(E, "「{found}」を数値として読み取れません。", _NUMBER_HINT),
+    "value-note": Spec(
+        W,
+        "「{found}」のうち「{note}」を注記とみなし、{value} として読み取りました。",
+        "値の欄には数値と単位だけを記入し、速報値・見込みなどの注記は年度評価の欄に記入してください。",
+    ),
     "value-too-large": Spec(
         E, "数値 {found} が大きすぎます（15 桁以上）。", "桁の誤りがないか確認してください。"
     ),

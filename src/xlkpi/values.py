@@ -166,6 +166,36 @@ def parse_quantities(raw: object, *, percent_format: bool = False) -> list[Quant
     raise BadValue("value-not-number", text)
 
 
+# A value followed by a note: "10,334人（速報値）", "12,000人 (R10)", "58.4% ※見込み".
+_NOTED = re.compile(r"^(?P<value>[^()※]+?)\s*(?:\((?P<paren>[^()]*)\)|※(?P<mark>.*))$", re.DOTALL)
+
+
+def parse_noted(raw: object, *, percent_format: bool = False) -> tuple[list[Quantity], str]:
+    """parse_quantities, also reading one value followed by a note in brackets or after ※.
+
+    Returns the quantities and the note left out ("" when none). A unit in brackets,
+    "10334（人）", is the value's unit, not a note.
+    """
+    try:
+        return parse_quantities(raw, percent_format=percent_format), ""
+    except BadValue as bad:
+        if bad.code not in ("value-unknown-unit", "value-not-number"):
+            raise
+        match = _NOTED.match(bad.shown)
+        note = "" if match is None else (match["paren"] or match["mark"] or "").strip()
+        if match is None or not note:
+            raise
+        value = match["value"]
+        if note in _UNIT_SET:
+            found = _parse_token(value + note)
+            note = ""
+        else:
+            found = _parse_token(value)
+        if found is None:
+            raise
+        return [found], note
+
+
 def _from_number(number: int | float, percent_format: bool) -> Quantity:
     if isinstance(number, float) and not math.isfinite(number):
         raise BadValue("value-not-number", repr(number))
@@ -180,12 +210,15 @@ def _parse_token(text: str) -> Quantity | None:
     if match is None:
         return None
     unit = re.sub(r"\s+", "", match.group("unit"))
+    ten_thousands = unit.startswith("万")  # "12.5万人" is 125,000人
+    if ten_thousands:
+        unit = unit[1:]
     if unit and unit not in _UNIT_SET:
         return None
     digits = match.group("int").replace(",", "")
     if match.group("frac"):
         digits += "." + match.group("frac")
-    value = Decimal(digits)
+    value = Decimal(digits) * 10_000 if ten_thousands else Decimal(digits)
     if match.group("sign") in _NEGATIVE:
         value = -value
     return Quantity(tidy(value), unit)
