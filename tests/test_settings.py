@@ -112,6 +112,42 @@ def test_lower_is_better_set_by_a_direction_column_in_the_form(tmp_path: Path) -
     assert grades(folder) == {"待機児童数": ("B", 0.8)}
 
 
+def test_a_reduction_target_with_no_direction_is_warned(tmp_path: Path) -> None:
+    # 交通事故件数 150 -> 100, actual 120: graded as written, 120 / 100 = 120 % -> A, and warned;
+    # lower is better it would be 100 / 120 = 83.3 % -> B.
+    accidents = kpi("交通事故件数", "150", "100", "120", unit="件")
+    # The seed's No. 4: a target lowered for a falling population, higher is better, A.
+    children = kpi("地域子育て支援拠点事業の利用者数", "10778", "10162", "11837")
+    folder = returns(tmp_path / "r", accidents, children)
+    result = merge([folder])
+    [warned] = [p for p in result.report.problems if p.code == "direction-unstated"]
+    assert (warned.sheet, warned.cell) == ("施策1", "F8")
+    assert "目標値 100 が現状値 150 より小さく" in warned.message
+    assert {name: grade for name, (grade, _) in grades(folder).items()} == {
+        "交通事故件数": "A",
+        "地域子育て支援拠点事業の利用者数": "A",
+    }
+    stated = returns(tmp_path / "s", accidents, settings='[direction]\n"交通事故件数" = "lower"\n')
+    assert "direction-unstated" not in merged(stated).report.codes()
+    assert grades(stated)["交通事故件数"][0] == "B"
+
+
+def test_a_reduction_target_stated_higher_is_better_is_not_warned(tmp_path: Path) -> None:
+    folder = returns(tmp_path / "r", kpi("火災件数", "40", "30", "35", unit="件"))
+    path = folder / "return.xlsx"
+    wb = openpyxl.load_workbook(path)
+    layout = form.layout()
+    column = layout.last_col + 2
+    wb["施策1"].cell(layout.kpi_header_row + 1, column, "方向")
+    wb["施策1"].cell(layout.kpi_rows[0] + 1, column, "高い方が良い")
+    wb.save(path)
+    result = merge([folder])
+    assert result.measures[0].kpis[0].grades == {2024: "A"}  # 35 / 30, as the form says
+    assert "direction-unstated" not in result.report.codes()
+    unstated = merge([returns(tmp_path / "u", kpi("火災件数", "40", "30", "35", unit="件"))])
+    assert "direction-unstated" in unstated.report.codes()
+
+
 def test_other_bands_and_labels(tmp_path: Path) -> None:
     # S >= 110 %, A >= 100 %, B >= 70 %, else C; good = S and A.
     # 108 / 100 = 108 % -> A;  69 / 100 = 69 % -> C;  110 / 100 -> S

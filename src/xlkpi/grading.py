@@ -117,6 +117,25 @@ def achievement(actual: Decimal, target: Decimal) -> Fraction:
     return Fraction(actual) / Fraction(target)
 
 
+# Words of KPIs that count what should fall: 交通事故件数, 待機児童数, ごみ排出量.
+REDUCTION_WORDS = ("事故", "火災", "犯罪", "待機児童", "死亡", "負傷", "被害", "排出", "不法投棄",
+                   "放棄", "滞納", "未納", "減少", "抑制", "所要時間", "到着時間", "待ち時間")  # fmt: skip
+
+
+def looks_lower_is_better(kpi: Kpi, rule: Rule) -> bool:
+    """Graded higher-is-better for want of a direction, though its name and a target below
+    the baseline say less is better. Either alone is no sign: the seed lowers three targets
+    of higher-is-better KPIs for a falling population."""
+    return (
+        rule.direction(kpi) == HIGHER
+        and not kpi.direction
+        and kpi.baseline is not None
+        and kpi.target is not None
+        and kpi.target < kpi.baseline
+        and any(word in kpi.name for word in REDUCTION_WORDS)
+    )
+
+
 def grade_measure(measure: Measure, rule: Rule = DEFAULT_RULE) -> list[Problem]:
     """Fill each KPI's ratios and grades; problems for KPIs that cannot be graded."""
     problems: list[Problem] = []
@@ -124,6 +143,8 @@ def grade_measure(measure: Measure, rule: Rule = DEFAULT_RULE) -> list[Problem]:
         kpi.ratios.clear()
         kpi.grades.clear()
         found = _grade_kpi(kpi, rule)
+        if found is None and kpi.grades and looks_lower_is_better(kpi, rule):
+            found = "direction-unstated", {"target": kpi.target, "baseline": kpi.baseline}
         if found is not None:
             code, params = found
             ref = kpi.cells.get("target", "")
