@@ -405,7 +405,7 @@ def test_a_value_with_a_note_is_read_and_the_note_named(tmp_path: Path) -> None:
     assert only(result).kpis[0].grades == {2024: "B"}  # 10334 / 12000 = 86.1 %
     assert problems(result) == [("施策24", "B18", "value-note")]
     [note] = result.report.problems
-    assert "「速報値」を注記とみなし、10334人 として読み取りました" in note.message
+    assert "「速報値」を注記とみなし、10,334人 として読み取りました" in note.message
     assert result.report.ok
 
 

@@ -129,7 +129,7 @@ class LabelledSheet:
             return []
         if note:
             self.report("value-note", pos, found=str(raw).strip(), note=note,
-                        value=f"{found[0].value}{found[0].unit}")  # fmt: skip
+                        value=f"{found[0].value:,}{found[0].unit}")  # fmt: skip
         return found
 
     def region(self, hit: Hit) -> list[Pos]:
