@@ -47,6 +47,10 @@ def test_numbers_as_departments_type_them(raw: object, expected: list[Quantity])
         ("12,000人 (R10)", Quantity(Decimal("12000"), "人"), "R10"),
         ("58.4% ※見込み", Quantity(Decimal("58.4"), "%"), "見込み"),
         ("1,195人（見込み）", Quantity(Decimal("1195"), "人"), "見込み"),
+        ("約1,200人", Quantity(Decimal("1200"), "人"), "約"),
+        ("延べ 3,400人", Quantity(Decimal("3400"), "人"), "延べ"),
+        ("累計：15社", Quantity(Decimal("15"), "社"), "累計"),
+        ("約1,200人（見込み）", Quantity(Decimal("1200"), "人"), "約、見込み"),
         ("10334（人）", Quantity(Decimal("10334"), "人"), ""),  # the unit, not a note
         ("12.5万人", Quantity(Decimal("125000"), "人"), ""),
         ("３万", Quantity(Decimal("30000")), ""),
@@ -60,6 +64,9 @@ def test_a_value_with_a_note_or_in_ten_thousands(raw: str, expected: Quantity, n
     ("raw", "code"),
     [
         ("(10)", "value-not-number"),  # no value before the brackets
+        ("約", "value-not-number"),
+        ("計測中", "value-not-number"),
+        ("合計 10人 20人", "value-not-number"),
         ("集計中（R6）", "value-not-number"),
         ("－（集計中）", "value-not-number"),
         ("10人()", "value-unknown-unit"),  # an empty note is no note

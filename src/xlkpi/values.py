@@ -166,15 +166,21 @@ def parse_quantities(raw: object, *, percent_format: bool = False) -> list[Quant
     raise BadValue("value-not-number", text)
 
 
-# A value followed by a note: "10,334人（速報値）", "12,000人 (R10)", "58.4% ※見込み".
-_NOTED = re.compile(r"^(?P<value>[^()※]+?)\s*(?:\((?P<paren>[^()]*)\)|※(?P<mark>.*))$", re.DOTALL)
+# One value with a note before or after it: "10,334人（速報値）", "12,000人 (R10)",
+# "58.4% ※見込み", "約1,200人", "延べ 3,400人".
+_NOTED = re.compile(
+    r"^(?:(?P<word>約|延べ|延|累計|合計|計)\s*:?\s*)?(?P<value>[^()※]+?)\s*"
+    r"(?:\((?P<paren>[^()]*)\)|※(?P<mark>.*))?$",
+    re.DOTALL,
+)
 
 
 def parse_noted(raw: object, *, percent_format: bool = False) -> tuple[list[Quantity], str]:
-    """parse_quantities, also reading one value followed by a note in brackets or after ※.
+    """parse_quantities, also reading one value with a note: a word before it (約, 延べ, 累計,
+    合計), or text in brackets or after ※ following it.
 
-    Returns the quantities and the note left out ("" when none). A unit in brackets,
-    "10334（人）", is the value's unit, not a note.
+    Returns the quantities and the notes left out, joined ("" when none). A unit in
+    brackets, "10334（人）", is the value's unit, not a note.
     """
     try:
         return parse_quantities(raw, percent_format=percent_format), ""
@@ -182,18 +188,22 @@ def parse_noted(raw: object, *, percent_format: bool = False) -> tuple[list[Quan
         if bad.code not in ("value-unknown-unit", "value-not-number"):
             raise
         match = _NOTED.match(bad.shown)
-        note = "" if match is None else (match["paren"] or match["mark"] or "").strip()
-        if match is None or not note:
+        if match is None:
             raise
-        value = match["value"]
-        if note in _UNIT_SET:
-            found = _parse_token(value + note)
-            note = ""
-        else:
-            found = _parse_token(value)
+        word, value = match["word"], match["value"]
+        after = match["paren"] if match["paren"] is not None else match["mark"]
+        if after is not None:
+            after = after.strip()
+            if after in _UNIT_SET:
+                value, after = value + after, ""
+            elif not after:
+                raise
+        elif not word:
+            raise  # nothing around the value: it is what could not be read
+        found = _parse_token(value)
         if found is None:
             raise
-        return [found], note
+        return [found], "、".join(note for note in (word, after) if note)
 
 
 def _from_number(number: int | float, percent_format: bool) -> Quantity:
