@@ -409,6 +409,15 @@ def test_a_value_with_a_note_is_read_and_the_note_named(tmp_path: Path) -> None:
     assert result.report.ok
 
 
+def test_a_note_on_a_line_of_its_own(tmp_path: Path) -> None:
+    result = typed_over(tmp_path, {"B18": "約10,334人\n（速報値）"})
+    assert only(result).kpis[0].grades == {2024: "B"}
+    [note] = result.report.problems
+    assert note.message == (
+        "「約10,334人 （速報値）」のうち「約、速報値」を注記とみなし、10,334人 として読み取りました。"
+    )
+
+
 def test_a_target_in_ten_thousands(tmp_path: Path) -> None:
     result = typed_over(tmp_path, {"F8": "1.2万人"})
     [kpi] = only(result).kpis

@@ -128,7 +128,7 @@ class LabelledSheet:
             self.report(bad.code, pos, found=bad.shown)
             return []
         if note:
-            self.report("value-note", pos, found=str(raw).strip(), note=note,
+            self.report("value-note", pos, found=" ".join(str(raw).split()), note=note,
                         value=f"{found[0].value:,}{found[0].unit}")  # fmt: skip
         return found
 
