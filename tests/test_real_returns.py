@@ -418,6 +418,20 @@ def test_a_note_on_a_line_of_its_own(tmp_path: Path) -> None:
     )
 
 
+def test_a_target_as_a_floor_or_a_ceiling(tmp_path: Path) -> None:
+    """「12,000人以上」 is the target 12,000; 「12,000人以下」 would make less better: not guessed."""
+    floor = typed_over(tmp_path, {"F8": "12,000人以上"})
+    assert (only(floor).kpis[0].target, only(floor).kpis[0].grades) == (12000, {2024: "B"})
+    assert problems(floor) == [("施策24", "F8", "value-note")]
+    ceiling = typed_over(tmp_path, {"F8": "12,000人以下"})
+    assert only(ceiling).kpis[0].grades == {}
+    assert problems(ceiling) == [
+        ("施策24", "F8", "value-at-most"),
+        ("施策24", "F8", "target-missing"),
+    ]
+    assert "[direction]" in ceiling.report.problems[0].hint
+
+
 def test_a_target_in_ten_thousands(tmp_path: Path) -> None:
     result = typed_over(tmp_path, {"F8": "1.2万人"})
     [kpi] = only(result).kpis

@@ -51,6 +51,8 @@ def test_numbers_as_departments_type_them(raw: object, expected: list[Quantity])
         ("延べ 3,400人", Quantity(Decimal("3400"), "人"), "延べ"),
         ("累計：15社", Quantity(Decimal("15"), "社"), "累計"),
         ("約1,200人（見込み）", Quantity(Decimal("1200"), "人"), "約、見込み"),
+        ("80%以上", Quantity(Decimal("80"), "%"), "以上"),  # a floor: higher is better anyway
+        ("12,000人以上（R10）", Quantity(Decimal("12000"), "人"), "以上、R10"),
         ("10334（人）", Quantity(Decimal("10334"), "人"), ""),  # the unit, not a note
         ("12.5万人", Quantity(Decimal("125000"), "人"), ""),
         ("３万", Quantity(Decimal("30000")), ""),
@@ -65,6 +67,9 @@ def test_a_value_with_a_note_or_in_ten_thousands(raw: str, expected: Quantity, n
     [
         ("(10)", "value-not-number"),  # no value before the brackets
         ("約", "value-not-number"),
+        ("以上", "value-not-number"),
+        ("5件以下", "value-at-most"),  # a ceiling says less is better: not a note
+        ("5件 未満（R10）", "value-at-most"),
         ("計測中", "value-not-number"),
         ("合計 10人 20人", "value-not-number"),
         ("集計中（R6）", "value-not-number"),

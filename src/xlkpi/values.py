@@ -167,10 +167,10 @@ def parse_quantities(raw: object, *, percent_format: bool = False) -> list[Quant
 
 
 # One value with a note before or after it: "10,334人（速報値）", "12,000人 (R10)",
-# "58.4% ※見込み", "約1,200人", "延べ 3,400人".
+# "58.4% ※見込み", "約1,200人", "延べ 3,400人", "80%以上".
 _NOTED = re.compile(
     r"^(?:(?P<word>約|延べ|延|累計|合計|計)\s*:?\s*)?(?P<value>[^()※]+?)\s*"
-    r"(?:\((?P<paren>[^()]*)\)|※(?P<mark>.*))?$",
+    r"(?P<bound>以上|超|以下|未満)?\s*(?:\((?P<paren>[^()]*)\)|※(?P<mark>.*))?$",
     re.DOTALL,
 )
 
@@ -190,20 +190,22 @@ def parse_noted(raw: object, *, percent_format: bool = False) -> tuple[list[Quan
         match = _NOTED.match(bad.shown)
         if match is None:
             raise
-        word, value = match["word"], match["value"]
+        word, value, bound = match["word"], match["value"], match["bound"]
         after = match["paren"] if match["paren"] is not None else match["mark"]
         if after is not None:
             after = after.strip()
-            if after in _UNIT_SET:
+            if after in _UNIT_SET and not bound:
                 value, after = value + after, ""
             elif not after:
                 raise
-        elif not word:
+        elif not word and not bound:
             raise  # nothing around the value: it is what could not be read
         found = _parse_token(value)
         if found is None:
             raise
-        return [found], "、".join(note for note in (word, after) if note)
+        if bound in ("以下", "未満"):  # a ceiling: less is better, which a note cannot say
+            raise BadValue("value-at-most", bad.shown) from None
+        return [found], "、".join(note for note in (word, bound, after) if note)
 
 
 def _from_number(number: int | float, percent_format: bool) -> Quantity:
