@@ -130,6 +130,10 @@ def test_a_reduction_target_with_no_direction_is_warned(tmp_path: Path) -> None:
     stated = returns(tmp_path / "s", accidents, settings='[direction]\n"交通事故件数" = "lower"\n')
     assert "direction-unstated" not in merged(stated).report.codes()
     assert grades(stated)["交通事故件数"][0] == "B"
+    # Progress needs no direction: (120 - 150) / (100 - 150) = 60 % -> C, and no warning.
+    progress = returns(tmp_path / "p", accidents, settings='[grading]\nmethod = "progress"\n')
+    assert "direction-unstated" not in merged(progress).report.codes()
+    assert grades(progress)["交通事故件数"] == ("C", 0.6)
 
 
 def test_a_reduction_target_stated_higher_is_better_is_not_warned(tmp_path: Path) -> None:

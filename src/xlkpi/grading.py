@@ -125,9 +125,11 @@ REDUCTION_WORDS = ("事故", "火災", "犯罪", "待機児童", "死亡", "負�
 def looks_lower_is_better(kpi: Kpi, rule: Rule) -> bool:
     """Graded higher-is-better for want of a direction, though its name and a target below
     the baseline say less is better. Either alone is no sign: the seed lowers three targets
-    of higher-is-better KPIs for a falling population."""
+    of higher-is-better KPIs for a falling population. Progress from the baseline needs
+    no direction: it measures the way to the target, up or down."""
     return (
-        rule.direction(kpi) == HIGHER
+        rule.method == RATIO
+        and rule.direction(kpi) == HIGHER
         and not kpi.direction
         and kpi.baseline is not None
         and kpi.target is not None
