@@ -8,7 +8,7 @@ from xlkpi.values import (
     Quantity,
     YearMismatch,
     display_width,
-    parse_noted,
+    noted_value,
     parse_quantities,
     parse_year,
     split_label,
@@ -60,6 +60,15 @@ def test_numbers_as_departments_type_them(raw: object, expected: list[Quantity])
 )
 def test_a_value_with_a_note_or_in_ten_thousands(raw: str, expected: Quantity, note: str) -> None:
     assert parse_noted(raw) == ([expected], note)
+
+
+def parse_noted(raw: object) -> tuple[list[Quantity], str]:
+    """As the reader reads a value cell: plainly, else as a value with a note."""
+    try:
+        return parse_quantities(raw), ""
+    except BadValue as refused:
+        found, note = noted_value(refused)
+        return [found], note
 
 
 @pytest.mark.parametrize(

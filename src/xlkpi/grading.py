@@ -129,12 +129,12 @@ def looks_lower_is_better(kpi: Kpi, rule: Rule) -> bool:
     no direction: it measures the way to the target, up or down."""
     return (
         rule.method == RATIO
-        and rule.direction(kpi) == HIGHER
         and not kpi.direction
         and kpi.baseline is not None
         and kpi.target is not None
         and kpi.target < kpi.baseline
         and any(word in kpi.name for word in REDUCTION_WORDS)
+        and rule.direction(kpi) == HIGHER  # not made lower-is-better by the settings
     )
 
 

@@ -20,7 +20,8 @@ from xlkpi.values import (
     YearMismatch,
     clean_text,
     is_blank,
-    parse_noted,
+    noted_value,
+    parse_quantities,
     parse_year,
     split_label,
 )
@@ -115,22 +116,32 @@ class LabelledSheet:
             if not self.grid.formulas_trusted:
                 self.report("formula-untrusted", pos, formula=formula, value=raw)
                 return []
-        found = self.parse(raw, pos, percent_format=pos in self.grid.percent)
+        try:
+            found = parse_quantities(raw, percent_format=pos in self.grid.percent)
+        except BadValue as refused:
+            found = self.noted(raw, pos, refused)
         if formula is not None and found:
             self.report("formula-cached", pos, formula=formula, value=raw)
         return found
 
-    def parse(self, raw: object, pos: Pos, *, percent_format: bool = False) -> list[Quantity]:
+    def parse(self, raw: object, pos: Pos) -> list[Quantity]:
         """The quantities in `raw`, found at `pos`; what cannot be read is reported there."""
         try:
-            found, note = parse_noted(raw, percent_format=percent_format)
+            return parse_quantities(raw)
+        except BadValue as refused:
+            return self.noted(raw, pos, refused)
+
+    def noted(self, raw: object, pos: Pos, refused: BadValue) -> list[Quantity]:
+        """A value with a note, named in a warning; else the refusal, reported."""
+        try:
+            found, note = noted_value(refused)
         except BadValue as bad:
             self.report(bad.code, pos, found=bad.shown)
             return []
         if note:
             self.report("value-note", pos, found=" ".join(str(raw).split()), note=note,
-                        value=f"{found[0].value:,}{found[0].unit}")  # fmt: skip
-        return found
+                        value=f"{found.value:,}{found.unit}")  # fmt: skip
+        return [found]
 
     def region(self, hit: Hit) -> list[Pos]:
         """Cells right of a label up to the next label on the same row.

@@ -175,37 +175,33 @@ _NOTED = re.compile(
 )
 
 
-def parse_noted(raw: object, *, percent_format: bool = False) -> tuple[list[Quantity], str]:
-    """parse_quantities, also reading one value with a note: a word before it (約, 延べ, 累計,
-    合計), or text in brackets or after ※ following it.
+def noted_value(refused: BadValue) -> tuple[Quantity, str]:
+    """What parse_quantities refused, read as one value with a note: a word before it (約,
+    延べ, 累計, 合計), a floor (以上, 超) after it, or text in brackets or after ※ behind it.
 
-    Returns the quantities and the notes left out, joined ("" when none). A unit in
-    brackets, "10334（人）", is the value's unit, not a note.
+    Returns the value and its notes, joined. A unit in brackets, "10334（人）", is the
+    value's unit and no note (""). Raises `refused` when the text is no such value, and
+    value-at-most for a ceiling (以下, 未満), which says less is better.
     """
-    try:
-        return parse_quantities(raw, percent_format=percent_format), ""
-    except BadValue as bad:
-        if bad.code not in ("value-unknown-unit", "value-not-number"):
-            raise
-        match = _NOTED.match(bad.shown)
-        if match is None:
-            raise
-        word, value, bound = match["word"], match["value"], match["bound"]
-        after = match["paren"] if match["paren"] is not None else match["mark"]
-        if after is not None:
-            after = after.strip()
-            if after in _UNIT_SET and not bound:
-                value, after = value + after, ""
-            elif not after:
-                raise
-        elif not word and not bound:
-            raise  # nothing around the value: it is what could not be read
-        found = _parse_token(value)
-        if found is None:
-            raise
-        if bound in ("以下", "未満"):  # a ceiling: less is better, which a note cannot say
-            raise BadValue("value-at-most", bad.shown) from None
-        return [found], "、".join(note for note in (word, bound, after) if note)
+    match = _NOTED.match(refused.shown)
+    if match is None or refused.code not in ("value-unknown-unit", "value-not-number"):
+        raise refused
+    word, value, bound = match["word"], match["value"], match["bound"]
+    after = match["paren"] if match["paren"] is not None else match["mark"]
+    if after is not None:
+        after = after.strip()
+        if after in _UNIT_SET and not bound:
+            value, after = value + after, ""
+        elif not after:
+            raise refused
+    elif not word and not bound:
+        raise refused  # nothing around the value: it is what could not be read
+    found = _parse_token(value)
+    if found is None:
+        raise refused
+    if bound in ("以下", "未満"):
+        raise BadValue("value-at-most", refused.shown)
+    return found, "、".join(note for note in (word, bound, after) if note)
 
 
 def _from_number(number: int | float, percent_format: bool) -> Quantity:
