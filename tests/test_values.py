@@ -1,4 +1,5 @@
 import datetime as dt
+import time
 from decimal import Decimal
 
 import pytest
@@ -194,3 +195,25 @@ def test_labels_fold_brackets_spaces_and_years(text: str, core: str, year: int |
 def test_display_width_counts_full_width_double() -> None:
     assert display_width("施策名") == 6
     assert display_width("KPI") == 3
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "1" + " " * 30_000 + "人\nx",  # took 10 s: each space given back rescanned the line
+        "1" + ",000" * 7_000 + "\nx",
+        "約" + " " * 30_000 + "1以上" + " " * 2_000 + "x",
+        "1人" + "(" * 30_000 + ")",
+        "1 ※" * 8_000,
+    ],
+)
+def test_a_long_value_cell_is_refused_at_once(raw: str) -> None:
+    """A cell holds up to 32,767 characters; no pattern may backtrack over them (not a
+    speed target: these take milliseconds, and a backtracking pattern takes seconds to hours)."""
+    started = time.perf_counter()
+    with pytest.raises(BadValue):
+        try:
+            parse_quantities(raw)
+        except BadValue as refused:
+            noted_value(refused)
+    assert time.perf_counter() - started < 2

@@ -71,8 +71,11 @@ _UNIT_SET = frozenset(UNITS)
 BLANK_MARKERS = frozenset({"", "-", "―", "ー", "—", "–", "‐", "‒", "−", "─", "━"})
 
 _NEGATIVE = frozenset({"-", "−", "▲", "△"})
+# DOTALL: the unit runs to the end, so nothing is matched twice. Without it, a number,
+# 30,000 spaces and two lines took 10 s (each space given back rescanned the line).
 _NUMBER = re.compile(
-    r"^(?P<sign>[-−▲△])?\s*(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?\s*(?P<unit>.*)$"
+    r"^(?P<sign>[-−▲△])?\s*(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?\s*(?P<unit>.*)$",
+    re.DOTALL,
 )
 _EXCEL_ERRORS = frozenset(
     {
@@ -166,13 +169,11 @@ def parse_quantities(raw: object, *, percent_format: bool = False) -> list[Quant
     raise BadValue("value-not-number", text)
 
 
-# One value with a note before or after it: "10,334人（速報値）", "12,000人 (R10)",
-# "58.4% ※見込み", "約1,200人", "延べ 3,400人", "80%以上".
-_NOTED = re.compile(
-    r"^(?:(?P<word>約|延べ|延|累計|合計|計)\s*:?\s*)?(?P<value>[^()※]+?)\s*"
-    r"(?P<bound>以上|超|以下|未満)?\s*(?:\((?P<paren>[^()]*)\)|※(?P<mark>.*))?$",
-    re.DOTALL,
-)
+# A value with a note: "10,334人（速報値）", "12,000人 (R10)", "58.4% ※見込み",
+# "約1,200人", "延べ 3,400人", "80%以上". Taken apart by hand: a single pattern with
+# optional parts between runs of spaces backtracks for minutes on 30,000 spaces.
+_NOTE_WORD = re.compile(r"(約|延べ|延|累計|合計|計)\s*:?")
+_FLOORS, _CEILINGS = ("以上", "超"), ("以下", "未満")
 
 
 def noted_value(refused: BadValue) -> tuple[Quantity, str]:
@@ -183,23 +184,32 @@ def noted_value(refused: BadValue) -> tuple[Quantity, str]:
     value's unit and no note (""). Raises `refused` when the text is no such value, and
     value-at-most for a ceiling (以下, 未満), which says less is better.
     """
-    match = _NOTED.match(refused.shown)
-    if match is None or refused.code not in ("value-unknown-unit", "value-not-number"):
+    if refused.code not in ("value-unknown-unit", "value-not-number"):
         raise refused
-    word, value, bound = match["word"], match["value"], match["bound"]
-    after = match["paren"] if match["paren"] is not None else match["mark"]
+    value, word, after = refused.shown, "", None
+    if (start := _NOTE_WORD.match(value)) is not None:
+        value, word = value[start.end() :], start.group(1)
+    if value.endswith(")") and "(" in value:
+        opening = value.rindex("(")
+        value, after = value[:opening], value[opening + 1 : -1]
+    elif "※" in value:
+        value, after = value.split("※", 1)
+    value = value.strip()
+    bound = next((b for b in (*_FLOORS, *_CEILINGS) if value.endswith(b)), "")
+    if bound:
+        value = value[: -len(bound)].rstrip()
     if after is not None:
         after = after.strip()
         if after in _UNIT_SET and not bound:
             value, after = value + after, ""
-        elif not after:
-            raise refused
+        elif not after or ")" in after or "※" in after:
+            raise refused  # an empty note, or more than one
     elif not word and not bound:
         raise refused  # nothing around the value: it is what could not be read
-    found = _parse_token(value)
+    found = _parse_token(value) if not any(c in value for c in "()※") else None
     if found is None:
         raise refused
-    if bound in ("以下", "未満"):
+    if bound in _CEILINGS:
         raise BadValue("value-at-most", refused.shown)
     return found, "、".join(note for note in (word, bound, after) if note)
 
