@@ -10,7 +10,6 @@ Anything read from an irregular place is read, and reported.
 
 from __future__ import annotations
 
-import functools
 import re
 import sys
 from collections.abc import Mapping
@@ -19,7 +18,7 @@ from decimal import Decimal
 
 from xlkpi import form
 from xlkpi.labels import Hit, LabelledSheet
-from xlkpi.model import Kpi, Measure
+from xlkpi.model import Kpi, Measure, actual_key
 from xlkpi.values import (
     UNITS,
     BadValue,
@@ -132,7 +131,7 @@ class KpiReader:
                 if not self.unit_agrees(kpi, value, pos):
                     continue
                 kpi.actuals[year] = value.value
-                kpi.cells[_actual_key(year)] = cell_ref(pos)
+                kpi.cells[actual_key(year)] = cell_ref(pos)
         self.place_missing_actuals(slotted, grid)
         for index in sorted(set(actuals) - set(slotted)):
             first_pos = min(pos for _, pos in actuals[index].values())
@@ -158,7 +157,7 @@ class KpiReader:
         for index, kpi in slotted.items():
             if (row := grid.rows.get(index)) is not None:
                 for col, (year, _) in grid.columns.items():
-                    key = _actual_key(year)
+                    key = actual_key(year)
                     if key not in kpi.cells:
                         kpi.cells[key] = sys.intern(cell_ref((row, col)))
 
@@ -414,7 +413,7 @@ class KpiReader:
             ("baseline", "現状値", None, kpi.baseline),
             ("target", "目標値", None, kpi.target),
         ]
-        values += [(_actual_key(y), f"{y}年度の実績値", y, v) for y, v in kpi.actuals.items()]
+        values += [(actual_key(y), f"{y}年度の実績値", y, v) for y, v in kpi.actuals.items()]
         known = [
             (key, field, year, value) for key, field, year, value in values if value is not None
         ]
@@ -442,12 +441,6 @@ class KpiReader:
             return False
         raw = self.sheet.grid.value(pos)
         return not isinstance(raw, str) or "%" not in nfkc(raw)
-
-
-@functools.cache
-def _actual_key(year: int) -> str:
-    """ "actual:2024", one object per year."""
-    return f"actual:{year}"
 
 
 def _value_count(raw: object) -> int:

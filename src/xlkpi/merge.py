@@ -17,7 +17,7 @@ from typing import Any
 from xlkpi import form
 from xlkpi.grading import DEFAULT_RULE, Rule, grade_measure
 from xlkpi.intake import Candidate, InputMissing, Limits, OutputIsInput, OutputTaken, discover
-from xlkpi.model import Kpi, Measure, latest_actual_year
+from xlkpi.model import Kpi, Measure, actual_key, latest_actual_year
 from xlkpi.previous import Comparison, compare, is_summary, is_summary_file
 from xlkpi.problems import LedgerEntry, Problem, Report, Severity, Status, problem
 from xlkpi.reader import read_sheet
@@ -337,7 +337,7 @@ def _sparse_year(measures: list[Measure], year: int) -> list[Problem]:
             "report-year-sparse",
             file=first.file,
             sheet=first.sheet,
-            cell=kpi.cells.get(f"actual:{year}", ""),
+            cell=kpi.cells.get(actual_key(year), ""),
             year=year,
             count=len(having),
             before=before,
@@ -361,7 +361,7 @@ def _missing_actuals(measures: Iterable[Measure], year: int) -> list[Problem]:
                         "actual-missing",
                         file=measure.file,
                         sheet=measure.sheet,
-                        cell=kpi.cells.get(f"actual:{year}", ""),
+                        cell=kpi.cells.get(actual_key(year), ""),
                         kpi=kpi.name,
                         year=year,
                     )

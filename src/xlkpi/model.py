@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from fractions import Fraction
 from operator import attrgetter
 from typing import Any
+
+
+@functools.cache
+def actual_key(year: int) -> str:
+    """A year's actual in Kpi.cells: "actual:2024", one object per year."""
+    return f"actual:{year}"
 
 
 @dataclass(slots=True)
@@ -19,7 +26,7 @@ class Kpi:
     actuals: dict[int, Decimal] = field(default_factory=dict)
     direction: str = ""  # "higher" / "lower" from the form's 方向 column; "" = not stated
     # Where each value came from, or belongs when blank, for messages: "target" -> "F8",
-    # "actual:2024" -> "B18".
+    # actual_key(2024) -> "B18".
     cells: dict[str, str] = field(default_factory=dict)
     # Filled by grading: exact achievement ratio and grade per year with an actual.
     ratios: dict[int, Fraction] = field(default_factory=dict)
