@@ -466,3 +466,42 @@ def test_a_summary_over_the_size_caps_is_said_so_and_the_caps_apply(
     assert (code, out) == (1, "")
     assert "集計.xlsx: 展開後のサイズが大きすぎるため" in err
     assert err.endswith("次年度の調書に書き写せる施策がありません。\n")
+
+
+def test_a_provisional_actual_is_carried_over_marked_to_be_made_final(tmp_path: Path) -> None:
+    """「10,334人（速報値）」 comes back as written and highlighted, not as a final 10,334."""
+    from xlkpi.model import Kpi
+    from xlkpi.template import write_forms
+
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    kpis = [
+        Kpi(name="参加人数", unit="人", baseline=Decimal(5035), target=Decimal(12000),
+            actuals={2024: Decimal(10334)}, notes={2024: "速報値"}),
+        Kpi(name="整備率", unit="%", baseline=Decimal("57.4"), target=Decimal("58.1"),
+            actuals={2024: Decimal("58.4")}, notes={2024: "見込み"}),
+    ]  # fmt: skip
+    measure = Measure(name="防災事業", number=24, viewpoint="生活機能の強化",
+                      policy_field="消防防災", kpis=kpis, **FILLED)  # type: ignore[arg-type]  # fmt: skip
+    write_forms(returns / "消防本部.xlsx", [measure])
+    source = merge([returns])
+    [read] = source.measures
+    assert [(k.actuals, k.notes, k.grades) for k in read.kpis] == [
+        ({2024: 10334}, {2024: "速報値"}, {2024: "B"}),  # 10334 / 12000 = 86.1 %
+        ({2024: Decimal("58.4")}, {2024: "見込み"}, {2024: "A"}),  # 58.4 / 58.1 = 100.5 %
+    ]
+    code, _, _ = run("merge", returns, "-o", tmp_path / "集計.xlsx")
+    assert code == 0
+    layout = form.layout()
+    col = layout.year_columns[2024]
+    for origin in (returns, tmp_path / "集計.xlsx"):
+        folder = tmp_path / f"next_{origin.stem}"
+        forms_from(origin, folder)
+        ws = openpyxl.load_workbook(folder / "消防本部.xlsx").worksheets[1]
+        cells = [ws.cell(r + 1, col + 1) for r in layout.actual_rows[:2]]
+        assert [c.value for c in cells] == ["10,334人（速報値）", "58.4%（見込み）"]
+        assert {str(c.fill.fgColor.rgb)[-6:] for c in cells} == {NEXT_YEAR_FILL[1:]}
+        again = merge([folder])
+        assert [(k.actuals, k.notes, k.grades) for k in again.measures[0].kpis] == [
+            (k.actuals, k.notes, k.grades) for k in read.kpis
+        ]

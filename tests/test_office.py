@@ -133,7 +133,7 @@ def test_an_edited_grade_changes_exactly_the_tallies_it_should(office_run: dict[
     sheets = {sheet for sheet, _ in changed}
     assert sheets == {"概要", "分野別集計"}
     overview = openpyxl.load_workbook(office_run["edited"], data_only=True)["概要"]
-    counts = {row[0].value: row[1].value for row in overview.iter_rows(min_row=11, max_row=14)}
+    counts = {row[0].value: row[1].value for row in overview.iter_rows(min_row=12, max_row=15)}
     assert counts == {**OVERALL_2024, "A": 12, "C": 10}
 
 

@@ -403,6 +403,7 @@ def test_a_value_with_a_note_is_read_and_the_note_named(tmp_path: Path) -> None:
     """「10,334人（速報値）」 was an error and left the KPI ungraded; the value is the actual."""
     result = typed_over(tmp_path, {"B18": "10,334人（速報値）"})
     assert only(result).kpis[0].grades == {2024: "B"}  # 10334 / 12000 = 86.1 %
+    assert only(result).kpis[0].notes == {2024: "速報値"}  # shown beside the grade
     assert problems(result) == [("施策24", "B18", "value-note")]
     [note] = result.report.problems
     assert "「速報値」を注記とみなし、10,334人 として読み取りました" in note.message
@@ -422,6 +423,7 @@ def test_a_target_as_a_floor_or_a_ceiling(tmp_path: Path) -> None:
     """「12,000人以上」 is the target 12,000; 「12,000人以下」 would make less better: not guessed."""
     floor = typed_over(tmp_path, {"F8": "12,000人以上"})
     assert (only(floor).kpis[0].target, only(floor).kpis[0].grades) == (12000, {2024: "B"})
+    assert only(floor).kpis[0].notes == {}  # only an actual's note is shown beside its grade
     assert problems(floor) == [("施策24", "F8", "value-note")]
     ceiling = typed_over(tmp_path, {"F8": "12,000人以下"})
     assert only(ceiling).kpis[0].grades == {}
@@ -446,6 +448,7 @@ def test_a_note_beside_an_actual_in_the_year_header(tmp_path: Path) -> None:
     result = merged(builders.seed_form(tmp_path / "header.xlsx", 9, edit=edit))
     kpi = only(result).kpis[0]
     assert (kpi.actuals, kpi.grades) == ({2024: 1195}, {2024: "C"})  # 1195 / 2000 = 59.75 %
+    assert kpi.notes == {2024: "速報値"}
     assert problems(result) == [("9", "B12", "layout-irregular"), ("9", "B12", "value-note")]
 
 

@@ -51,7 +51,7 @@ def test_sheets_and_the_list(summary: Path) -> None:
     ws = wb["達成状況一覧"]
     header = [c.value for c in ws[4]]
     assert header == ["No", "連携する視点", "政策分野", "施策名", "成果指標", "R6", "R7", "R8", "R9",
-                      "R10", "単位", "現状値", "目標値", "実績値（R6）", "達成率（R6）"]  # fmt: skip
+                      "R10", "単位", "現状値", "目標値", "実績値（R6）", "達成率（R6）", "注記（R6）"]  # fmt: skip
     rows = rows_of(ws, 5)
     assert len(rows) == 34
     by_number: dict[int, list[object]] = {}
@@ -61,7 +61,7 @@ def test_sheets_and_the_list(summary: Path) -> None:
     road = next(row for row in rows if row[0] == 27)
     assert road[11:15] == [57.4, 58.1, 58.4, 1.005]  # 100.5 % shown cut to 0.1 %
     assert ws.freeze_panes == "A5"
-    assert ws.auto_filter.ref == "A4:O38"
+    assert ws.auto_filter.ref == "A4:P38"
 
 
 def test_grade_columns_have_a_fill_per_grade(summary: Path) -> None:
@@ -106,7 +106,7 @@ def test_overview_counts_shares_chart_and_findings(summary: Path) -> None:
         charts = [n for n in zf.namelist() if n.startswith("xl/charts/chart")]
         assert len(charts) == 1
         chart = zf.read(charts[0]).decode()
-        assert "<c:barChart>" in chart and "概要!$B$11:$B$14" in chart
+        assert "<c:barChart>" in chart and "概要!$B$12:$B$15" in chart
         drawing_rels = zf.read("xl/worksheets/_rels/sheet1.xml.rels").decode()
         assert "drawing" in drawing_rels  # the chart sits on 概要, the first sheet
 
@@ -143,9 +143,9 @@ def test_data_sheet_is_a_table_with_one_row_per_kpi_and_year(summary: Path) -> N
     [table] = ws.tables.values()
     assert [c.name for c in table.tableColumns] == [
         "No", "連携する視点", "政策分野", "施策名", "成果指標", "単位", "現状値", "目標値",
-        "年度", "実績値", "達成率", "評価", "ファイル", "シート", "方向",
+        "年度", "実績値", "達成率", "評価", "ファイル", "シート", "方向", "注記",
     ]  # fmt: skip
-    assert table.ref == "A1:O171"  # 34 KPIs x 5 plan years
+    assert table.ref == "A1:P171"  # 34 KPIs x 5 plan years
     rows = rows_of(ws, 2)
     assert {row[8] for row in rows} == {2024, 2025, 2026, 2027, 2028}
     road = next(row for row in rows if row[0] == 27 and row[8] == 2024)
@@ -396,3 +396,38 @@ def test_national_scale_text_stays_within_excels_rows(tmp_path: Path) -> None:
     assert listed.startswith("第001号 地域の暮らしを支える総合的な推進事業、第002号")
     count = listed.count("、")  # one after each name listed
     assert listed.endswith(f"、ほか {300 - count} 施策（すべて「達成状況一覧」にあります）")
+
+
+def test_a_provisional_actual_is_marked_beside_its_grade(tmp_path: Path, summary: Path) -> None:
+    """「10,334人（速報値）」 is graded, and the summary says the figure is provisional."""
+
+    def edit(ws):  # type: ignore[no-untyped-def]
+        ws["B18"] = "10,334人（速報値）"  # 施策24's 2024 actual
+
+    path = tmp_path / "summary.xlsx"
+    write_summary(merge([builders.sample(tmp_path / "05.xlsx", edit=edit)]), path)
+    wb = openpyxl.load_workbook(path)
+    listed = wb["達成状況一覧"]
+    assert [c.value for c in listed[4]][-3:] == ["実績値（R6）", "達成率（R6）", "注記（R6）"]
+    assert [c.value for c in listed[5]][5:] == [
+        "B",
+        None,
+        None,
+        None,
+        None,
+        "人",
+        5035,
+        12000,
+        10334,
+        0.861,
+        "速報値",
+    ]  # 10334 / 12000 = 86.1 %
+    data = rows_of(wb["データ"], 2)
+    assert [(row[8], row[11], row[15]) for row in data] == [
+        (2024, "B", "速報値"), (2025, None, None), (2026, None, None), (2027, None, None),
+        (2028, None, None),
+    ]  # fmt: skip
+    facts = {row[0].value: row[1].value for row in wb["概要"].iter_rows(min_row=4, max_row=8)}
+    assert facts["注記のある実績値"] == "1 件（速報値・見込みなど。「達成状況一覧」の注記の列）"
+    plain = {row[0].value: row[1].value for row in openpyxl.load_workbook(summary)["概要"]["A4:B8"]}
+    assert plain["注記のある実績値"] == "なし"  # the samples' actuals are plain numbers

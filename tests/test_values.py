@@ -13,6 +13,7 @@ from xlkpi.values import (
     parse_quantities,
     parse_year,
     split_label,
+    with_note,
 )
 
 
@@ -61,6 +62,24 @@ def test_numbers_as_departments_type_them(raw: object, expected: list[Quantity])
 )
 def test_a_value_with_a_note_or_in_ten_thousands(raw: str, expected: Quantity, note: str) -> None:
     assert parse_noted(raw) == ([expected], note)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        (Decimal(10334), "人", "10,334人（速報値）"),
+        (Decimal("58.4"), "%", "58.4%（速報値）"),
+        (Decimal("1E+4"), "人/年", "10,000人/年（速報値）"),  # no exponent in a form
+        (Decimal("-5"), "件", "-5件（速報値）"),
+        (Decimal("0.25"), "", "0.25（速報値）"),
+    ],
+)
+def test_a_value_written_back_with_its_note_reads_the_same(
+    value: Decimal, unit: str, shown: str
+) -> None:
+    """What `xlkpi forms` writes for last year's provisional actual."""
+    assert with_note(value, unit, "速報値") == shown
+    assert parse_noted(shown) == ([Quantity(value, unit)], "速報値")
 
 
 def parse_noted(raw: object) -> tuple[list[Quantity], str]:

@@ -132,6 +132,8 @@ class KpiReader:
                     continue
                 kpi.actuals[year] = value.value
                 kpi.cells[actual_key(year)] = cell_ref(pos)
+                if value.note:
+                    kpi.notes[year] = value.note
         self.place_missing_actuals(slotted, grid)
         for index in sorted(set(actuals) - set(slotted)):
             first_pos = min(pos for _, pos in actuals[index].values())

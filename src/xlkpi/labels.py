@@ -138,10 +138,11 @@ class LabelledSheet:
         except BadValue as bad:
             self.report(bad.code, pos, found=bad.shown)
             return []
-        if note:
-            self.report("value-note", pos, found=" ".join(str(raw).split()), note=note,
-                        value=f"{found.value:,}{found.unit}")  # fmt: skip
-        return [found]
+        if not note:
+            return [found]
+        self.report("value-note", pos, found=" ".join(str(raw).split()), note=note,
+                    value=f"{found.value:,}{found.unit}")  # fmt: skip
+        return [Quantity(found.value, found.unit, note)]
 
     def region(self, hit: Hit) -> list[Pos]:
         """Cells right of a label up to the next label on the same row.

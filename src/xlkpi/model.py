@@ -24,6 +24,7 @@ class Kpi:
     baseline: Decimal | None = None
     target: Decimal | None = None
     actuals: dict[int, Decimal] = field(default_factory=dict)
+    notes: dict[int, str] = field(default_factory=dict)  # an actual's note: 速報値, 見込み
     direction: str = ""  # "higher" / "lower" from the form's 方向 column; "" = not stated
     # Where each value came from, or belongs when blank, for messages: "target" -> "F8",
     # actual_key(2024) -> "B18".

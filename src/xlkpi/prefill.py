@@ -87,6 +87,7 @@ def next_year_measure(measure: Measure, year: int) -> Measure:
             target=k.target,
             direction=k.direction,
             actuals={y: v for y, v in k.actuals.items() if y <= year},
+            notes={y: v for y, v in k.notes.items() if y <= year},
         )
         for k in measure.kpis
     ]
@@ -271,6 +272,8 @@ def measures_from_summary(
         actual = row.number(data_header["実績値"])
         if year is not None and actual is not None:
             kpi.actuals[year] = actual
+            if note := row.text("注記"):  # an older summary has no 注記 column
+                kpi.notes[year] = note
     return list(measures.values())
 
 

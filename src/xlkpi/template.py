@@ -25,7 +25,7 @@ from xlkpi.output import OutputError, atomic_path, failure
 from xlkpi.reader import read_sheet
 from xlkpi.sheetwriter import CheckedSheet, WriteFailed, closing_zip
 from xlkpi.style import A4, FONT, INPUT_FILL, LABEL_FILL, NEXT_YEAR_FILL, WORKBOOK_OPTIONS
-from xlkpi.values import UNITS, year_header
+from xlkpi.values import UNITS, with_note, year_header
 from xlkpi.workbook import Workbook
 
 # A fixed creation time keeps the generated template byte-stable across runs.
@@ -249,6 +249,10 @@ class _FormWriter:
             kpi = kpis[index] if index < len(kpis) else None
             for year, col in layout.year_columns.items():
                 value = kpi.actuals.get(year) if kpi else None
+                if kpi and value is not None and year in kpi.notes:  # 速報値: to be made final
+                    ws.write_string(row, col, with_note(value, kpi.unit, kpi.notes[year]),
+                                    self.open_text)  # fmt: skip
+                    continue
                 self.value(
                     ws, row, col, value, kpi.unit if kpi else "", open_cell=year == self.open_year
                 )

@@ -99,6 +99,7 @@ class Quantity:
 
     value: Decimal
     unit: str = ""
+    note: str = ""  # written beside the value: 速報値, 見込み, 約 (see noted_value)
 
 
 class BadValue(Exception):
@@ -212,6 +213,11 @@ def noted_value(refused: BadValue) -> tuple[Quantity, str]:
     if bound in _CEILINGS:
         raise BadValue("value-at-most", refused.shown)
     return found, "、".join(note for note in (word, bound, after) if note)
+
+
+def with_note(value: Decimal, unit: str, note: str) -> str:
+    """A value written back with its note, as noted_value reads it: "10,334人（速報値）"."""
+    return f"{value:,f}{unit}（{note}）"
 
 
 def _from_number(number: int | float, percent_format: bool) -> Quantity:

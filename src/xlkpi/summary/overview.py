@@ -9,6 +9,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from xlkpi.style import FONT
 from xlkpi.summary.base import (
     CONTINUING_SHEET,
+    LIST_SHEET,
     OVERVIEW_SHEET,
     Book,
     exact,
@@ -20,7 +21,7 @@ from xlkpi.summary.base import (
 from xlkpi.tally import Counts, Tallies
 from xlkpi.values import era_name
 
-TABLE_TOP = 9  # a blank row between the facts above and each table's subtitle
+TABLE_TOP = 10  # a blank row between the facts above and each table's subtitle
 
 
 def write_overview(book: Book) -> None:
@@ -43,6 +44,7 @@ def write_overview(book: Book) -> None:
             "前年度の評価",
             f"{year_title(comparison.year)}（出所: {comparison.source}）" if comparison else "なし",
         ),
+        ("注記のある実績値", _noted_actuals(book)),
     ]
     for offset, (label, value) in enumerate(facts, start=3):
         book.text(ws, offset, 0, label, "bold")
@@ -62,6 +64,15 @@ def write_overview(book: Book) -> None:
     row = findings(book, ws, row + 1, result.tallies, good)
     row = unmatched(book, ws, row + 1)
     book.page(ws, (0, 0), freeze=False)
+
+
+def _noted_actuals(book: Book) -> str:
+    """How many of the report year's actuals carry a note such as 速報値, and where they are."""
+    year = book.result.year
+    noted = sum(1 for _, kpi in book.rows if year in kpi.notes) if year else 0
+    if not noted:
+        return "なし"
+    return f"{noted} 件（速報値・見込みなど。「{LIST_SHEET}」の注記の列）"
 
 
 def _viewpoint_top(book: Book) -> int:

@@ -19,7 +19,7 @@ from xlkpi.summary.base import (
 from xlkpi.summary.kpi_list import IDENTITY_WIDTHS, identity
 
 DATA_COLUMNS = ["No", "連携する視点", "政策分野", "施策名", "成果指標", "単位", "現状値", "目標値",
-                "年度", "実績値", "達成率", "評価", "ファイル", "シート", "方向"]  # fmt: skip
+                "年度", "実績値", "達成率", "評価", "ファイル", "シート", "方向", "注記"]  # fmt: skip
 
 
 def measure_columns(years: tuple[int, ...]) -> list[str]:
@@ -40,10 +40,12 @@ def write_data(book: Book) -> None:
     files = [m.file for m, _ in book.rows]
     sheets = [m.sheet for m, _ in book.rows]
     widths = [*IDENTITY_WIDTHS, 5.0, 9.5, 9.5, 6.0, 9.5, 8.0, 5.0,
-              fitted_width(["ファイル", *files], maximum=30), fitted_width(["シート", *sheets], maximum=16)]  # fmt: skip
+              fitted_width(["ファイル", *files], maximum=30), fitted_width(["シート", *sheets], maximum=16),
+              12.0, 12.0]  # fmt: skip
     ws = book.sheet(DATA_SHEET, "", "", widths)
     row = 0
     by_years: dict[tuple[object, ...], RowTemplate] = {}
+    by_notes: dict[str, RowTemplate] = {}
     for measure, kpi in book.rows:
         # One row per year: what does not change with the year is serialized once.
         fixed = [
@@ -65,7 +67,13 @@ def write_data(book: Book) -> None:
                 by_year = by_years[key] = book.template(ws, [
                     (year, "year"), number_cell(key[1]), ratio_cell(key[2]), (key[3], "center"),
                 ], len(fixed))  # fmt: skip
-            ws.put_row(row, [head, by_year, tail])
+            note = kpi.notes.get(year)
+            if note is None:
+                ws.put_row(row, [head, by_year, tail])
+                continue
+            if (noted := by_notes.get(note)) is None:
+                noted = by_notes[note] = book.template(ws, [(note, "cell")], len(DATA_COLUMNS) - 1)
+            ws.put_row(row, [head, by_year, tail, noted])
     book.table(ws, 0, max(row, 1), DATA_COLUMNS, "KpiData", "Table Style Light 9")
     book.page(ws, (0, 0))
 
