@@ -434,6 +434,16 @@ def test_a_target_as_a_floor_or_a_ceiling(tmp_path: Path) -> None:
     assert "[direction]" in ceiling.report.problems[0].hint
 
 
+def test_a_target_range_is_named_as_a_range(tmp_path: Path) -> None:
+    """「11,000～12,000人」 is not graded against either end, and the message says why."""
+    result = typed_over(tmp_path, {"F8": "11,000～12,000人"})
+    assert only(result).kpis[0].grades == {}
+    assert problems(result) == [("施策24", "F8", "value-range"), ("施策24", "F8", "target-missing")]
+    assert result.report.problems[0].message == (
+        "「11,000~12,000人」は範囲の書き方のため、数値として読み取っていません。"
+    )
+
+
 def test_a_target_in_ten_thousands(tmp_path: Path) -> None:
     result = typed_over(tmp_path, {"F8": "1.2万人"})
     [kpi] = only(result).kpis

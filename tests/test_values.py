@@ -58,6 +58,7 @@ def test_numbers_as_departments_type_them(raw: object, expected: list[Quantity])
         ("10334（人）", Quantity(Decimal("10334"), "人"), ""),  # the unit, not a note
         ("12.5万人", Quantity(Decimal("125000"), "人"), ""),
         ("３万", Quantity(Decimal("30000")), ""),
+        ("-5件（見込み）", Quantity(Decimal("-5"), "件"), "見込み"),  # a minus, not a range
     ],
 )
 def test_a_value_with_a_note_or_in_ten_thousands(raw: str, expected: Quantity, note: str) -> None:
@@ -108,6 +109,11 @@ def parse_noted(raw: object) -> tuple[list[Quantity], str]:
         ("10件（人）", "value-unknown-unit"),
         ("#N/A（R6）", "value-not-number"),
         (True, "value-boolean"),
+        ("11,000～12,000人", "value-range"),  # was "the unit cannot be read"
+        ("１１０００〜１２０００", "value-range"),
+        ("10－20%", "value-range"),
+        ("10から20回", "value-range"),
+        ("R6-10", "value-not-number"),  # no value on the left: no range
     ],
 )
 def test_a_note_does_not_make_a_value(raw: object, code: str) -> None:

@@ -175,6 +175,7 @@ def parse_quantities(raw: object, *, percent_format: bool = False) -> list[Quant
 # optional parts between runs of spaces backtracks for minutes on 30,000 spaces.
 _NOTE_WORD = re.compile(r"(約|延べ|延|累計|合計|計)\s*:?")
 _FLOORS, _CEILINGS = ("以上", "超"), ("以下", "未満")
+_RANGE = re.compile(r"~|〜|から|-")  # NFKC has made ～ and － ~ and -
 
 
 def noted_value(refused: BadValue) -> tuple[Quantity, str]:
@@ -182,11 +183,14 @@ def noted_value(refused: BadValue) -> tuple[Quantity, str]:
     延べ, 累計, 合計), a floor (以上, 超) after it, or text in brackets or after ※ behind it.
 
     Returns the value and its notes, joined. A unit in brackets, "10334（人）", is the
-    value's unit and no note (""). Raises `refused` when the text is no such value, and
-    value-at-most for a ceiling (以下, 未満), which says less is better.
+    value's unit and no note (""). Raises `refused` when the text is no such value,
+    value-at-most for a ceiling (以下, 未満), which says less is better, and value-range
+    for two values, "11,000～12,000人".
     """
     if refused.code not in ("value-unknown-unit", "value-not-number"):
         raise refused
+    if _is_range(refused.shown):
+        raise BadValue("value-range", refused.shown)
     value, word, after = refused.shown, "", None
     if (start := _NOTE_WORD.match(value)) is not None:
         value, word = value[start.end() :], start.group(1)
@@ -213,6 +217,12 @@ def noted_value(refused: BadValue) -> tuple[Quantity, str]:
     if bound in _CEILINGS:
         raise BadValue("value-at-most", refused.shown)
     return found, "、".join(note for note in (word, bound, after) if note)
+
+
+def _is_range(text: str) -> bool:
+    """Two values joined by ～ or から: "11,000～12,000人", "10-20%"."""
+    parts = _RANGE.split(text, maxsplit=1)
+    return len(parts) == 2 and all(_parse_token(part.strip()) is not None for part in parts)
 
 
 def with_note(value: Decimal, unit: str, note: str) -> str:
