@@ -505,3 +505,18 @@ def test_a_provisional_actual_is_carried_over_marked_to_be_made_final(tmp_path: 
         assert [(k.actuals, k.notes, k.grades) for k in again.measures[0].kpis] == [
             (k.actuals, k.notes, k.grades) for k in read.kpis
         ]
+
+
+def test_a_note_that_would_not_read_back_leaves_the_plain_value(tmp_path: Path) -> None:
+    from xlkpi.model import Kpi
+    from xlkpi.template import write_forms
+
+    kpi = Kpi(name="参加人数", unit="人", baseline=Decimal(5035), target=Decimal(12000),
+              actuals={2024: Decimal(10334)}, notes={2024: "暫定)"})  # fmt: skip
+    measure = Measure(name="防災事業", number=24, viewpoint="生活機能の強化",
+                      policy_field="消防防災", kpis=[kpi], **FILLED)  # type: ignore[arg-type]  # fmt: skip
+    write_forms(tmp_path / "消防本部.xlsx", [measure])
+    layout = form.layout()
+    ws = openpyxl.load_workbook(tmp_path / "消防本部.xlsx").worksheets[1]
+    assert ws.cell(layout.actual_rows[0] + 1, layout.year_columns[2024] + 1).value == 10334
+    assert merge([tmp_path]).measures[0].kpis[0].grades == {2024: "B"}

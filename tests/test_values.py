@@ -83,13 +83,19 @@ def test_a_value_written_back_with_its_note_reads_the_same(
     assert parse_noted(shown) == ([Quantity(value, unit)], "速報値")
 
 
+@pytest.mark.parametrize("note", ["人", "暫定)", "※暫定", ""])
+def test_a_note_that_would_not_read_back_is_not_written_back(note: str) -> None:
+    """A 注記 edited into a summary by hand: next year's form gets the plain value instead."""
+    assert with_note(Decimal(10334), "人", note) is None
+
+
 def parse_noted(raw: object) -> tuple[list[Quantity], str]:
     """As the reader reads a value cell: plainly, else as a value with a note."""
     try:
         return parse_quantities(raw), ""
     except BadValue as refused:
-        found, note = noted_value(refused)
-        return [found], note
+        found = noted_value(refused)
+        return [Quantity(found.value, found.unit)], found.note
 
 
 @pytest.mark.parametrize(

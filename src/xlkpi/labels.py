@@ -134,15 +134,14 @@ class LabelledSheet:
     def noted(self, raw: object, pos: Pos, refused: BadValue) -> list[Quantity]:
         """A value with a note, named in a warning; else the refusal, reported."""
         try:
-            found, note = noted_value(refused)
+            found = noted_value(refused)
         except BadValue as bad:
             self.report(bad.code, pos, found=bad.shown)
             return []
-        if not note:
-            return [found]
-        self.report("value-note", pos, found=" ".join(str(raw).split()), note=note,
-                    value=f"{found.value:,}{found.unit}")  # fmt: skip
-        return [Quantity(found.value, found.unit, note)]
+        if found.note:
+            self.report("value-note", pos, found=" ".join(str(raw).split()), note=found.note,
+                        value=f"{found.value:,}{found.unit}")  # fmt: skip
+        return [found]
 
     def region(self, hit: Hit) -> list[Pos]:
         """Cells right of a label up to the next label on the same row.

@@ -249,10 +249,11 @@ class _FormWriter:
             kpi = kpis[index] if index < len(kpis) else None
             for year, col in layout.year_columns.items():
                 value = kpi.actuals.get(year) if kpi else None
-                if kpi and value is not None and year in kpi.notes:  # 速報値: to be made final
-                    ws.write_string(row, col, with_note(value, kpi.unit, kpi.notes[year]),
-                                    self.open_text)  # fmt: skip
-                    continue
+                if kpi and value is not None and year in kpi.notes:
+                    text = with_note(value, kpi.unit, kpi.notes[year])
+                    if text is not None:  # 速報値: shown, and highlighted to be made final
+                        ws.write_string(row, col, text, self.open_text)
+                        continue
                 self.value(
                     ws, row, col, value, kpi.unit if kpi else "", open_cell=year == self.open_year
                 )

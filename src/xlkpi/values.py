@@ -7,6 +7,7 @@ through float() on text, so "nan", "inf" and "1_000" are rejected.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import math
@@ -178,12 +179,12 @@ _FLOORS, _CEILINGS = ("以上", "超"), ("以下", "未満")
 _RANGE = re.compile(r"~|〜|から|-")  # NFKC has made ～ and － ~ and -
 
 
-def noted_value(refused: BadValue) -> tuple[Quantity, str]:
+def noted_value(refused: BadValue) -> Quantity:
     """What parse_quantities refused, read as one value with a note: a word before it (約,
     延べ, 累計, 合計), a floor (以上, 超) after it, or text in brackets or after ※ behind it.
 
-    Returns the value and its notes, joined. A unit in brackets, "10334（人）", is the
-    value's unit and no note (""). Raises `refused` when the text is no such value,
+    Returns the value with its notes joined in `note`. A unit in brackets, "10334（人）", is
+    the value's unit and no note (""). Raises `refused` when the text is no such value,
     value-at-most for a ceiling (以下, 未満), which says less is better, and value-range
     for two values, "11,000～12,000人".
     """
@@ -216,7 +217,7 @@ def noted_value(refused: BadValue) -> tuple[Quantity, str]:
         raise refused
     if bound in _CEILINGS:
         raise BadValue("value-at-most", refused.shown)
-    return found, "、".join(note for note in (word, bound, after) if note)
+    return Quantity(found.value, found.unit, "、".join(n for n in (word, bound, after) if n))
 
 
 def _is_range(text: str) -> bool:
@@ -225,9 +226,17 @@ def _is_range(text: str) -> bool:
     return len(parts) == 2 and all(_parse_token(part.strip()) is not None for part in parts)
 
 
-def with_note(value: Decimal, unit: str, note: str) -> str:
-    """A value written back with its note, as noted_value reads it: "10,334人（速報値）"."""
-    return f"{value:,f}{unit}（{note}）"
+def with_note(value: Decimal, unit: str, note: str) -> str | None:
+    """A value written back with its note, "10,334人（速報値）", if it reads back the same
+    (None for a note edited into a summary that would not: brackets of its own, a unit)."""
+    text = f"{value:,f}{unit}（{note}）"
+    try:
+        parse_quantities(text)
+    except BadValue as refused:
+        with contextlib.suppress(BadValue):
+            if noted_value(refused) == Quantity(value, unit, nfkc(note).strip()):
+                return text
+    return None
 
 
 def _from_number(number: int | float, percent_format: bool) -> Quantity:
