@@ -1,10 +1,11 @@
 from decimal import Decimal
 from fractions import Fraction
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlkpi.grading import DEFAULT_RULE, achievement, grade_measure
+from xlkpi.grading import DEFAULT_RULE, achievement, grade_measure, looks_lower_is_better
 from xlkpi.model import Kpi, Measure
 
 
@@ -88,3 +89,18 @@ def test_rule_description_states_the_bands() -> None:
     assert "C: 50%以上80%未満" in text
     assert "D: 50%未満" in text
     assert Fraction(4, 5) in [band.at_least for band in DEFAULT_RULE.bands]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["1人1日当たりのごみ排出量", "家庭ごみの量", "温室効果ガス量", "公共施設のCO2量", "空き家数",
+     "空き店舗数", "不登校児童生徒数", "自殺者数", "新規就農者の離職者数", "成人の喫煙率"],
+)  # fmt: skip
+def test_a_kpi_named_for_something_that_should_fall_and_a_lower_target_is_flagged(
+    name: str,
+) -> None:
+    """Graded higher-is-better for want of a direction: the merge warns (direction-unstated)."""
+    kpi = Kpi(name=name, baseline=Decimal(500), target=Decimal(450))
+    assert looks_lower_is_better(kpi, DEFAULT_RULE)
+    kpi.target = Decimal(550)  # a target above the baseline: nothing says less is better
+    assert not looks_lower_is_better(kpi, DEFAULT_RULE)

@@ -119,7 +119,9 @@ def achievement(actual: Decimal, target: Decimal) -> Fraction:
 
 # Words of KPIs that count what should fall: 交通事故件数, 待機児童数, ごみ排出量.
 REDUCTION_WORDS = ("事故", "火災", "犯罪", "待機児童", "死亡", "負傷", "被害", "排出", "不法投棄",
-                   "放棄", "滞納", "未納", "減少", "抑制", "所要時間", "到着時間", "待ち時間")  # fmt: skip
+                   "放棄", "滞納", "未納", "減少", "抑制", "所要時間", "到着時間", "待ち時間",
+                   "ごみ", "温室効果ガス", "二酸化炭素", "CO2", "空き家", "空家", "空き店舗",
+                   "不登校", "自殺", "虐待", "離職", "喫煙", "肥満", "渋滞", "失業", "苦情")  # fmt: skip
 
 
 def looks_lower_is_better(kpi: Kpi, rule: Rule) -> bool:
