@@ -94,7 +94,8 @@ def test_rule_description_states_the_bands() -> None:
 @pytest.mark.parametrize(
     "name",
     ["1人1日当たりのごみ排出量", "家庭ごみの量", "温室効果ガス量", "公共施設のCO2量", "空き家数",
-     "空き店舗数", "不登校児童生徒数", "自殺者数", "新規就農者の離職者数", "成人の喫煙率"],
+     "空き店舗数", "不登校児童生徒数", "自殺者数", "新規就農者の離職者数", "成人の喫煙率",
+     "公共施設のＣＯ２量", "空き 家数", "交通 事故件数"],
 )  # fmt: skip
 def test_a_kpi_named_for_something_that_should_fall_and_a_lower_target_is_flagged(
     name: str,

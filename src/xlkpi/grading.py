@@ -135,9 +135,15 @@ def looks_lower_is_better(kpi: Kpi, rule: Rule) -> bool:
         and kpi.baseline is not None
         and kpi.target is not None
         and kpi.target < kpi.baseline
-        and any(word in kpi.name for word in REDUCTION_WORDS)
+        and _counts_what_should_fall(kpi.name)
         and rule.direction(kpi) == HIGHER  # not made lower-is-better by the settings
     )
+
+
+def _counts_what_should_fall(name: str) -> bool:
+    """Folded as labels are (NFKC, no spaces): 「ＣＯ２量」 and 「空き 家数」 match too."""
+    folded = fold_label(name)
+    return any(word in folded for word in REDUCTION_WORDS)
 
 
 def grade_measure(measure: Measure, rule: Rule = DEFAULT_RULE) -> list[Problem]:
