@@ -11,13 +11,14 @@ target of 0 by whether it was reached.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from xlkpi.model import Kpi, Measure
+from xlkpi.model import Kpi, Measure, actual_key
 from xlkpi.problems import Problem, problem
-from xlkpi.values import fold_label
+from xlkpi.values import era_name, fold_label
 from xlkpi.workbook import parse_ref
 
 RATIO, PROGRESS = "ratio", "progress"  # methods
@@ -231,3 +232,42 @@ def _grade_reached(kpi: Kpi, rule: Rule, lower: bool) -> None:
     for year, actual in kpi.actuals.items():
         reached = actual <= kpi.target if lower else actual >= kpi.target
         kpi.grades[year] = rule.labels[0] if reached else rule.floor
+
+
+def why_ungraded(
+    measure: Measure,
+    kpi: Kpi,
+    year: int,
+    rule: Rule = DEFAULT_RULE,
+    *,
+    refused: Container[str] = frozenset(),
+    off_form: str = "",
+) -> str:
+    """Why `kpi` has no grade for `year`, in a few words: the tallies' 評価なし.
+
+    `refused` holds the places ("file!sheet!cell") of values refused with an error, which
+    tells an actual typed but unreadable from one never typed. `off_form` is said for a
+    year the form has no column for (the previous year, matched from last year's summary).
+    """
+
+    def was_refused(key: str) -> bool:
+        cell = kpi.cells.get(key)
+        return cell is not None and f"{measure.file}!{measure.sheet}!{cell}" in refused
+
+    if year not in kpi.actuals:
+        if measure.years and year not in measure.years:
+            return off_form or f"調書に{era_name(year)}の列なし"
+        return "実績値が読み取れない" if was_refused(actual_key(year)) else "実績値なし"
+    target = kpi.target
+    if target is None:
+        return "目標値が読み取れない" if was_refused("target") else "目標値なし"
+    if rule.method == PROGRESS:
+        if kpi.baseline is None:
+            return "現状値なし"
+        if kpi.baseline == target and rule.zero_target != REACHED:
+            return "目標値と現状値が同じ"
+    elif target <= 0 and not (target == 0 and rule.zero_target == REACHED):
+        return "目標値が0" if target == 0 else "目標値が負の数"
+    if year not in kpi.ratios and year not in kpi.grades:
+        return "達成率が範囲外"
+    return "評価欄が空欄"  # gradable, and graded, until the grade was deleted in the summary

@@ -276,17 +276,28 @@ def merge(
         comparison, found = compare(measures, year, previous, rule.labels, limits)
         report.extend(found)
     _settle_ledger(report)
+    refused = {p.where for p in report.errors if p.cell}  # 評価なし: unreadable, not blank
     return MergeResult(
         measures=measures,
         report=report,
         year=year,
         years=years,
-        tallies=tally(measures, year, rule) if year is not None else None,
+        tallies=tally(measures, year, rule, refused=refused) if year is not None else None,
         rule=rule,
         files=len(candidates),
         comparison=comparison,
-        previous_tallies=tally(measures, comparison.year, rule) if comparison else None,
+        previous_tallies=previous_tally(measures, comparison, rule, refused),
     )
+
+
+def previous_tally(
+    measures: list[Measure], comparison: Comparison | None, rule: Rule, refused: set[str]
+) -> Tallies | None:
+    """The previous year's tallies; a KPI last year's summary did not match is 評価なし."""
+    if comparison is None:
+        return None
+    off_form = "前年度の集計ブックに該当なし" if comparison.source != "調書" else ""
+    return tally(measures, comparison.year, rule, refused=refused, off_form=off_form)
 
 
 def _drop_duplicates(measures: list[Measure], report: Report) -> list[Measure]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from xlkpi import form
-from xlkpi.grading import DEFAULT_RULE, Rule
+from xlkpi.grading import DEFAULT_RULE, Rule, why_ungraded
 from xlkpi.model import Kpi, Measure
 
 
@@ -15,10 +15,21 @@ from xlkpi.model import Kpi, Measure
 class Counts:
     by_grade: dict[str, int]
     good_labels: tuple[str, ...]
+    ungraded: dict[str, int] = field(default_factory=dict)  # 評価なし: reason -> KPIs
 
     @property
     def total(self) -> int:
+        """The KPIs graded: what the shares are of."""
         return sum(self.by_grade.values())
+
+    @property
+    def not_graded(self) -> int:
+        return sum(self.ungraded.values())
+
+    @property
+    def kpis(self) -> int:
+        """Every KPI counted, graded or not."""
+        return self.total + self.not_graded
 
     @property
     def good(self) -> int:
@@ -31,6 +42,18 @@ class Counts:
 
     def add(self, grade: str) -> None:
         self.by_grade[grade] += 1
+
+    def add_ungraded(self, reason: str) -> None:
+        self.ungraded[reason] = self.ungraded.get(reason, 0) + 1
+
+
+@dataclass(frozen=True)
+class Ungraded:
+    """A KPI without a grade for the year, and why (the 評価なし of every tally)."""
+
+    measure: Measure
+    kpi: Kpi
+    reason: str
 
 
 @dataclass
@@ -45,6 +68,7 @@ class ViewpointTally:
     fields: list[FieldTally]
     subtotal: Counts
     weak_measures: list[str] = field(default_factory=list)  # a KPI below the good bands
+    ungraded: list[Ungraded] = field(default_factory=list)
 
 
 @dataclass
@@ -54,6 +78,10 @@ class Tallies:
     viewpoints: list[ViewpointTally]
     overall: Counts
 
+    @property
+    def ungraded(self) -> list[Ungraded]:
+        return [item for block in self.viewpoints for item in block.ungraded]
+
 
 def _order(known: Iterable[str], seen: Iterable[str]) -> list[str]:
     """The known names that occur, in their order, then the others as first seen."""
@@ -62,28 +90,53 @@ def _order(known: Iterable[str], seen: Iterable[str]) -> list[str]:
     return [n for n in known if n in present] + [n for n in present if n not in known]
 
 
-def tally(measures: list[Measure], year: int, rule: Rule = DEFAULT_RULE) -> Tallies:
+def grouped(measures: list[Measure]) -> dict[str, dict[str, list[Measure]]]:
+    """Viewpoint -> policy field -> measures, in the vision's order, then as first seen."""
+    found: dict[str, dict[str, list[Measure]]] = {}
+    for measure in measures:  # grouped once: free-text fields must not make this quadratic
+        by_field = found.setdefault(measure.viewpoint, {})
+        by_field.setdefault(measure.policy_field, []).append(measure)
+    return {
+        viewpoint: {
+            name: found[viewpoint][name]
+            for name in _order(form.POLICY_FIELDS.get(viewpoint, ()), found[viewpoint])
+        }
+        for viewpoint in _order(form.VIEWPOINTS, found)
+    }
+
+
+def tally(
+    measures: list[Measure],
+    year: int,
+    rule: Rule = DEFAULT_RULE,
+    *,
+    refused: Container[str] = frozenset(),
+    off_form: str = "",
+) -> Tallies:
+    """Grade counts per policy field, viewpoint and overall; a KPI without a grade is
+    counted as 評価なし with its reason (grading.why_ungraded, which `refused` and
+    `off_form` are for)."""
+
     def empty() -> Counts:
         return Counts(dict.fromkeys(rule.labels, 0), rule.good_labels)
 
     overall = empty()
-    viewpoints = _order(form.VIEWPOINTS, [m.viewpoint for m in measures])
     result: list[ViewpointTally] = []
-    grouped: dict[str, dict[str, list[Measure]]] = {}
-    for measure in measures:  # grouped once: free-text fields must not make this quadratic
-        by_field = grouped.setdefault(measure.viewpoint, {})
-        by_field.setdefault(measure.policy_field, []).append(measure)
-    for viewpoint in viewpoints:
-        members = grouped[viewpoint]
-        fields = _order(form.POLICY_FIELDS.get(viewpoint, ()), list(members))
+    for viewpoint, members in grouped(measures).items():
         block = ViewpointTally(viewpoint, [], empty())
-        for policy_field in fields:
+        for policy_field, in_field in members.items():
             counts = empty()
-            for measure in members[policy_field]:
+            for measure in in_field:
                 weak = False
                 for kpi in measure.kpis:
                     grade = kpi.grades.get(year)
                     if grade is None:
+                        reason = why_ungraded(
+                            measure, kpi, year, rule, refused=refused, off_form=off_form
+                        )
+                        block.ungraded.append(Ungraded(measure, kpi, reason))
+                        for target in (counts, block.subtotal, overall):
+                            target.add_ungraded(reason)
                         continue
                     for target in (counts, block.subtotal, overall):
                         target.add(grade)
