@@ -51,7 +51,8 @@ def test_sheets_and_the_list(summary: Path) -> None:
     ws = wb["達成状況一覧"]
     header = [c.value for c in ws[4]]
     assert header == ["No", "連携する視点", "政策分野", "施策名", "成果指標", "R6", "R7", "R8", "R9",
-                      "R10", "単位", "現状値", "目標値", "実績値（R6）", "達成率（R6）", "注記（R6）"]  # fmt: skip
+                      "R10", "単位", "現状値", "目標値", "実績値（R6）", "達成率（R6）", "注記（R6）",
+                      "評価なしの理由（R6）"]  # fmt: skip
     rows = rows_of(ws, 5)
     assert len(rows) == 34
     by_number: dict[int, list[object]] = {}
@@ -61,7 +62,7 @@ def test_sheets_and_the_list(summary: Path) -> None:
     road = next(row for row in rows if row[0] == 27)
     assert road[11:15] == [57.4, 58.1, 58.4, 1.005]  # 100.5 % shown cut to 0.1 %
     assert ws.freeze_panes == "A5"
-    assert ws.auto_filter.ref == "A4:P38"
+    assert ws.auto_filter.ref == "A4:Q38"
 
 
 def test_grade_columns_have_a_fill_per_grade(summary: Path) -> None:
@@ -296,7 +297,7 @@ def test_continuing_from_last_years_summary(tmp_path: Path) -> None:
     fields = wb["分野別集計"]
     assert (
         fields["C4"].value == "2024年度（令和6年度）"
-        and fields["I4"].value == "2023年度（令和5年度）（前年度）"
+        and fields["J4"].value == "2023年度（令和5年度）（前年度）"
     )
 
 
@@ -408,7 +409,7 @@ def test_a_provisional_actual_is_marked_beside_its_grade(tmp_path: Path, summary
     write_summary(merge([builders.sample(tmp_path / "05.xlsx", edit=edit)]), path)
     wb = openpyxl.load_workbook(path)
     listed = wb["達成状況一覧"]
-    assert [c.value for c in listed[4]][-3:] == ["実績値（R6）", "達成率（R6）", "注記（R6）"]
+    assert [c.value for c in listed[4]][-4:-1] == ["実績値（R6）", "達成率（R6）", "注記（R6）"]
     assert [c.value for c in listed[5]][5:] == [
         "B",
         None,
@@ -421,13 +422,14 @@ def test_a_provisional_actual_is_marked_beside_its_grade(tmp_path: Path, summary
         10334,
         0.861,
         "速報値",
+        None,  # 評価なしの理由: it is graded
     ]  # 10334 / 12000 = 86.1 %
     data = rows_of(wb["データ"], 2)
     assert [(row[8], row[11], row[15]) for row in data] == [
         (2024, "B", "速報値"), (2025, None, None), (2026, None, None), (2027, None, None),
         (2028, None, None),
     ]  # fmt: skip
-    facts = {row[0].value: row[1].value for row in wb["概要"].iter_rows(min_row=4, max_row=8)}
+    facts = {row[0].value: row[1].value for row in wb["概要"].iter_rows(min_row=4, max_row=9)}
     assert facts["注記のある実績値"] == "1 件（速報値・見込みなど。「達成状況一覧」の注記の列）"
-    plain = {row[0].value: row[1].value for row in openpyxl.load_workbook(summary)["概要"]["A4:B8"]}
+    plain = {row[0].value: row[1].value for row in openpyxl.load_workbook(summary)["概要"]["A4:B9"]}
     assert plain["注記のある実績値"] == "なし"  # the samples' actuals are plain numbers

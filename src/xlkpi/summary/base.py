@@ -25,6 +25,7 @@ FIELD_SHEET = "分野別集計"
 CONTINUING_SHEET = "継続C・D"
 COMMENTS_SHEET = "評価コメント"
 UNGROUPED = "（未記入）"  # shown for a missing viewpoint or policy field
+UNGRADED = "評価なし"  # a KPI the year's tally counts without a grade
 
 
 def year_title(year: int) -> str:
@@ -41,6 +42,12 @@ def percent_text(share: Fraction) -> str:
     """What Excel's TEXT(x, "0.0%") shows: 24/34 -> "70.6%"."""
     value = Decimal(share.numerator) * 100 / Decimal(share.denominator)
     return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
+def reason_counts(counts: Counts, unit: str) -> str:
+    """評価なし by reason, most first: 「実績値なし 2件、目標値なし 1件」."""
+    ranked = sorted(counts.ungraded.items(), key=lambda item: -item[1])
+    return "、".join(f"{reason} {n}{unit}" for reason, n in ranked)
 
 
 def shown(text: str) -> str:
@@ -236,7 +243,8 @@ class Book:
         self, ws: Any, row: int, first_col: int, counts: Counts, criteria: str, year: int,
         label_row: int, *, bold: bool = False,
     ) -> None:  # fmt: skip
-        """Per-grade COUNTIFS, their total and the good share, each with its cached value."""
+        """Per-grade COUNTIFS, their total, the good share and 評価なし (a blank grade),
+        each with its cached value."""
         labels = self.result.rule.labels
         grades = self.list_range(self.grade_col(year))
         for offset, label in enumerate(labels):
@@ -253,6 +261,9 @@ class Book:
         share = counts.share
         self.formula(ws, row, first_col + len(labels) + 1, f'=IF({total}=0,"",({good})/{total})',
                      "bold_pct" if bold else "pct", float(share) if share is not None else "")  # fmt: skip
+        self.formula(ws, row, first_col + len(labels) + 2,
+                     f'=COUNTIFS({criteria + "," if criteria else ""}{grades},"")',
+                     "bold_int" if bold else "int", counts.not_graded)  # fmt: skip
 
 
 def exact(row: int, col: int) -> str:

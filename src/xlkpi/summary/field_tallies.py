@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from xlkpi.summary.base import FIELD_SHEET, LIST_SHEET, Book, exact, name_list, shown, year_title
+from xlkpi.summary.base import (
+    FIELD_SHEET,
+    LIST_SHEET,
+    UNGRADED,
+    Book,
+    exact,
+    name_list,
+    shown,
+    year_title,
+)
 from xlkpi.values import era_name
 
 
@@ -15,7 +24,7 @@ def write_field_tallies(book: Book) -> None:
         FIELD_SHEET,
         "政策分野別の達成状況" + (f"　{year_title(result.year)}実績" if result.year else ""),
         f"件数は「達成状況一覧」の評価を数える数式です。評価基準: {rule.describe()}",
-        [16.0, 24.0, *([5.5] * len(labels) + [5.5, 9.5]) * 2],
+        [16.0, 24.0, *([5.5] * len(labels) + [5.5, 9.5, 7.5]) * 2],
     )
     tallies = result.tallies
     if tallies is None or result.year is None:
@@ -26,14 +35,14 @@ def write_field_tallies(book: Book) -> None:
     if result.comparison and result.previous_tallies:
         years.append((result.comparison.year, result.previous_tallies))
     group, label_row = 3, 4
-    width = len(labels) + 2
+    width = len(labels) + 3
     ws.merge_range(group, 0, label_row, 0, "連携する視点", book.fmt["header"])
     ws.merge_range(group, 1, label_row, 1, "政策分野", book.fmt["header"])
     for index, (year, _) in enumerate(years):
         first = 2 + index * width
         caption = f"{year_title(year)}" + ("" if index == 0 else "（前年度）")
         ws.merge_range(group, first, group, first + width - 1, caption, book.fmt["header"])
-        book.header(ws, label_row, [*labels, "計", f"{good}の割合"], first_col=first)
+        book.header(ws, label_row, [*labels, "計", f"{good}の割合", UNGRADED], first_col=first)
     viewpoints, fields = book.list_range(1), book.list_range(2)
     row = label_row + 1
     for index, block in enumerate(tallies.viewpoints):
@@ -54,6 +63,11 @@ def write_field_tallies(book: Book) -> None:
         weak = "、".join(labels[rule.good :])
         names = name_list(block.weak_measures, LIST_SHEET) or "なし"
         note = f"【{weak}】の指標に係る施策名（{era_name(result.year)}、集計時点）: {names}"
+        ungraded = block.ungraded
+        if ungraded:
+            listed = name_list([f"{u.measure.name}「{u.kpi.name}」（{u.reason}）" for u in ungraded],
+                               LIST_SHEET)  # fmt: skip
+            note += f"\n{UNGRADED}（{era_name(result.year)}）: {listed}"
         book.merged_text(ws, row, (1, 1 + width * len(years)), note, "wrap")
         row += 2
     book.text(ws, row, 0, "合計", "bold")

@@ -9,6 +9,7 @@ from xlkpi.summary.base import (
     COMMENTS_SHEET,
     CONTINUING_SHEET,
     LIST_SHEET,
+    UNGRADED,
     Book,
     BulkCell,
     number_cell,
@@ -52,10 +53,13 @@ def write_list(book: Book) -> None:
         "成果指標（KPI）達成状況一覧" + (f"　{year_title(year)}実績" if year else ""),
         f"評価基準: {result.rule.describe()}　達成率は小数第1位未満を切り捨てて表示しています。"
         "評価の列を直すと、概要と分野別集計の件数も変わります。",
-        [*IDENTITY_WIDTHS, *[5.0] * len(years), 5.0, 9.5, 9.5, 9.5, 9.5, 12.0],
+        [*IDENTITY_WIDTHS, *[5.0] * len(years), 5.0, 9.5, 9.5, 9.5, 9.5, 12.0, 14.0],
     )
     titles = ["No", "連携する視点", "政策分野", "施策名", "成果指標", *(era_name(y) for y in years),
-              "単位", "現状値", "目標値", f"実績値（{era}）", f"達成率（{era}）", f"注記（{era}）"]  # fmt: skip
+              "単位", "現状値", "目標値", f"実績値（{era}）", f"達成率（{era}）", f"注記（{era}）",
+              f"{UNGRADED}の理由（{era}）"]  # fmt: skip
+    tallies = result.tallies
+    reasons = {id(u.kpi): u.reason for u in tallies.ungraded} if tallies else {}
     top = book.LIST_HEADER_ROW
     book.header(ws, top, titles)
     for offset, (measure, kpi) in enumerate(book.rows, start=1):
@@ -66,6 +70,7 @@ def write_list(book: Book) -> None:
             number_cell(kpi.actuals.get(year) if year else None),
             ratio_cell(kpi.ratios.get(year) if year else None),
             (kpi.notes.get(year, "") if year else "", "text"),
+            (reasons.get(id(kpi), ""), "text"),
         ])  # fmt: skip
     last = top + max(len(book.rows), 1)
     if years:

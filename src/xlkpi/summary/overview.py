@@ -11,10 +11,12 @@ from xlkpi.summary.base import (
     CONTINUING_SHEET,
     LIST_SHEET,
     OVERVIEW_SHEET,
+    UNGRADED,
     Book,
     exact,
     name_list,
     percent_text,
+    reason_counts,
     shown,
     year_title,
 )
@@ -40,6 +42,7 @@ def write_overview(book: Book) -> None:
         ("評価対象年度", year_title(result.year) if result.year else "実績値がありません"),
         ("施策数", len(result.measures)),
         ("成果指標数", len(book.rows)),
+        ("評価なしの成果指標", _ungraded_fact(book)),
         (
             "前年度の評価",
             f"{year_title(comparison.year)}（出所: {comparison.source}）" if comparison else "なし",
@@ -66,6 +69,14 @@ def write_overview(book: Book) -> None:
     book.page(ws, (0, 0), freeze=False)
 
 
+def _ungraded_fact(book: Book) -> str:
+    """How many KPIs the report year could not grade, by reason (listed below the tables)."""
+    tallies = book.result.tallies
+    if tallies is None or not tallies.overall.not_graded:
+        return "なし"
+    return f"{tallies.overall.not_graded} 件（{reason_counts(tallies.overall, '件')}）"
+
+
 def _noted_actuals(book: Book) -> str:
     """How many of the report year's actuals carry a note such as 速報値, and where they are."""
     year = book.result.year
@@ -76,8 +87,8 @@ def _noted_actuals(book: Book) -> str:
 
 
 def _viewpoint_top(book: Book) -> int:
-    """The viewpoint table's header row: below 全体の達成状況, its two total rows and a blank row."""
-    return TABLE_TOP + len(book.result.rule.labels) + 5
+    """The viewpoint table's header row: below 全体の達成状況, its four total rows and a blank row."""
+    return TABLE_TOP + len(book.result.rule.labels) + 7
 
 
 def distribution(book: Book, ws: Any, top: int, years: list[tuple[int, Tallies]]) -> None:
@@ -106,7 +117,7 @@ def distribution(book: Book, ws: Any, top: int, years: list[tuple[int, Tallies]]
         first = xl_rowcol_to_cell(top + 1, count_col)
         last = xl_rowcol_to_cell(top + len(labels), count_col)
         if index == 0:
-            book.text(ws, total_row, 0, "計", "bold")
+            book.text(ws, total_row, 0, "計（評価した指標）", "bold")
         book.formula(ws, total_row, count_col, f"=SUM({first}:{last})", "bold_int", overall.total)
         book.formula(ws, total_row, share_col, f'=IF({total}=0,"",1)', "bold_pct",
                      1 if overall.total else "")  # fmt: skip
@@ -121,6 +132,16 @@ def distribution(book: Book, ws: Any, top: int, years: list[tuple[int, Tallies]]
         good_here = xl_rowcol_to_cell(good_row, count_col)
         book.formula(ws, good_row, share_col, f'=IF({total}=0,"",{good_here}/{total})', "bold_pct",
                      float(overall.share) if overall.share is not None else "")  # fmt: skip
+        ungraded_row, all_row = good_row + 1, good_row + 2
+        if index == 0:
+            book.text(ws, ungraded_row, 0, UNGRADED, "bold")
+            book.text(ws, all_row, 0, "成果指標数", "bold")
+        book.formula(ws, ungraded_row, count_col, f'=COUNTIFS({grades},"")', "bold_int",
+                     overall.not_graded)  # fmt: skip
+        book.text(ws, ungraded_row, share_col, "", "bold")
+        ungraded_here = xl_rowcol_to_cell(ungraded_row, count_col)
+        book.formula(ws, all_row, count_col, f"={total}+{ungraded_here}", "bold_int", overall.kpis)
+        book.text(ws, all_row, share_col, "", "bold")
 
 
 def chart(book: Book, ws: Any, top: int, years: list[tuple[int, Tallies]]) -> None:
@@ -157,7 +178,7 @@ def viewpoint_table(book: Book, ws: Any, top: int, year: int, tallies: Tallies) 
     labels = list(book.result.rule.labels)
     good = "及び".join(book.result.rule.good_labels)
     book.text(ws, top - 1, 0, f"連携する視点別の達成状況（{era_name(year)}）", "subtitle")
-    book.header(ws, top, ["連携する視点", *labels, "計", f"{good}の割合"])
+    book.header(ws, top, ["連携する視点", *labels, "計", f"{good}の割合", UNGRADED])
     viewpoints = book.list_range(1)
     row = top + 1
     for block in tallies.viewpoints:
@@ -209,6 +230,21 @@ def findings(book: Book, ws: Any, top: int, tallies: Tallies, good: str) -> int:
         text = f"{year_title(book.result.comparison.year)}から継続して{weak}の達成状況: {names}"
         book.text(ws, row, 0, text, "plain")
         row += 1
+    years = [(book.result.year, tallies)]
+    if book.result.comparison is not None and book.result.previous_tallies is not None:
+        years.append((book.result.comparison.year, book.result.previous_tallies))
+    for year, table in years:
+        if year is None or not table.ungraded:
+            continue
+        row += 1
+        book.text(ws, row, 0, f"{UNGRADED}の指標（{era_name(year)}、{len(table.ungraded)} 件。"
+                  f"{'及び'.join(book.result.rule.good_labels)}の割合の計算に含めていません）", "subtitle")  # fmt: skip
+        row += 1
+        for item in table.ungraded:
+            book.text(
+                ws, row, 0, f"・{item.measure.name}: {item.kpi.name}（{item.reason}）", "plain"
+            )
+            row += 1
     return row
 
 
