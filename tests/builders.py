@@ -191,3 +191,17 @@ def previous_year_forms(folder: Path, weak: set[int], *, extra_measure: bool = T
             ))  # fmt: skip
         write_forms(folder / filename, measures, period)
     return folder
+
+
+def ungraded_returns(folder: Path) -> Path:
+    """The samples with three KPIs that cannot be graded for FY2024: 広域消防事業 (No. 24) and
+    幹線道路等整備事業 (No. 27) without an actual, and DX地域活性化事業's second KPI with an
+    actual in another unit (86.1% for a count of people: refused, unit-mismatch)."""
+    shutil.copytree(SAMPLES, folder)
+    edits = {"05_消防本部.xlsx": ("施策24", "B18", None), "07_建設部.xlsx": ("施策27", "B18", None),
+             "08_市長公室.xlsx": ("施策33", "B19", "86.1%")}  # fmt: skip
+    for name, (sheet, cell, value) in edits.items():
+        wb = openpyxl.load_workbook(folder / name)
+        wb[sheet][cell] = value
+        wb.save(folder / name)
+    return folder

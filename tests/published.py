@@ -114,3 +114,62 @@ CONTINUING_CD_2024 = [
     "地産外商促進事業",
     "学術・スポーツ振興事業",
 ]
+
+# 【C、D】の指標に係る施策名, as the seed prints them for each viewpoint (none for (3)).
+# Two slips: it leaves out 地産外商促進事業 (No. 14, graded D in its own list), and its
+# circled numbers ⑳ and ㉔ are not its own list's No. 21 and 26.
+CD_LISTS_PRINTED_2024: dict[str, list[str]] = {
+    "生活機能の強化": [
+        "⑥ 介護人材育成事業",
+        "⑦ 成年後見制度利用支援事業",
+        "⑨ 観光地間二次交通整備事業",
+        "⑩ もち食文化発信事業",
+        "⑮ 農林水産業6次産業化支援事業",
+        "⑲ 将来世代の人材育成事業",
+        "⑳ 学術・スポーツ振興事業",
+        "㉓ 世界遺産価値向上推進事業",
+    ],
+    "結びつきやネットワークの強化": ["㉔ 主要幹線道路等整備促進事業"],
+    "圏域マネジメント能力の強化": [],
+}
+# 政策分野別の達成状況, the 達成状況 column as printed (the seed's field names differ from the
+# forms' in places, e.g. 「共同のまちづくり」, 「交通インフラ整備」).
+FIELD_TEXTS_PRINTED_2024: dict[str, list[str]] = {
+    "生活機能の強化": [
+        "A : 1項目 B : 1項目",
+        "A : 3項目 C : 2項目",
+        "A : 3項目 B : 3項目 C : 3項目 D : 1項目",
+        "A : 1項目 B : 3項目 C : 3項目",
+        "B : 1項目",
+    ],
+    "結びつきやネットワークの強化": [
+        "A : 1項目",
+        "B : 1項目 C : 1項目",  # the slip: 幹線道路等整備事業 is an A
+        "A : 2項目",
+        "B : 2項目",
+    ],
+    "圏域マネジメント能力の強化": ["A : 1項目 B : 1項目"],
+}
+# The seed's sentence on the measures weak in both years, up to where its judgement begins.
+CONTINUING_SENTENCE_2024 = (
+    "一方で、観光地間二次交通整備事業、もち食文化発信事業、地産外商促進事業、学術・スポーツ振興事業の"
+    "4項目は、令和5年度から継続してCまたはDの達成状況となっており、"
+)
+# 事業費（千円） per measure and plan year (2024-2028) of 結びつきやネットワークの強化 and
+# 圏域マネジメント能力の強化, from the seed's measure tables.
+BUDGETS_PRINTED: dict[str, dict[int, tuple[int, int, int, int, int]]] = {
+    "結びつきやネットワークの強化": {
+        25: (321_177, 327_399, 327_399, 327_399, 327_399),
+        26: (625, 325, 325, 325, 325),
+        27: (1_082_840, 983_624, 993_000, 964_000, 964_000),
+        28: (162_654, 194_795, 199_195, 199_195, 199_195),
+        29: (17_459, 20_779, 19_876, 19_476, 19_476),
+        31: (51_196, 47_995, 47_009, 34_052, 34_052),
+        32: (22_294, 20_134, 20_934, 20_134, 20_134),
+    },
+    "圏域マネジメント能力の強化": {33: (7_889, 10_020, 10_020, 10_020, 3_120)},
+}
+# Measure 1's table: 事業費 as printed, and its R6 actual.
+FIRST_MEASURE_BUDGETS = ["48,221", "47,349", "47,349", "47,349", "47,349"]
+# インバウンド推進事業: 163,944人 against a target of 121,700人 (the seed's table).
+INBOUND_ACTUAL, INBOUND_TARGET = 163_944, 121_700

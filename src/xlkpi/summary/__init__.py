@@ -20,6 +20,7 @@ from xlkpi.merge import MergeResult
 from xlkpi.output import OutputError, atomic_path, failure
 from xlkpi.sheetwriter import BulkSheet, WriteFailed, closing_zip
 from xlkpi.style import WORKBOOK_OPTIONS
+from xlkpi.summary.analysis_sheets import write_budgets, write_review
 from xlkpi.summary.base import Book, year_title
 from xlkpi.summary.field_tallies import write_field_tallies
 from xlkpi.summary.kpi_list import write_comments, write_continuing, write_list
@@ -65,6 +66,8 @@ def _write(result: MergeResult, path: Path) -> None:
             write_list(book)
             write_field_tallies(book)
             write_continuing(book)
+            write_budgets(book)
+            write_review(book)
             write_comments(book)
             write_data(book)
             write_measures(book)

@@ -24,6 +24,8 @@ LIST_SHEET = "達成状況一覧"
 FIELD_SHEET = "分野別集計"
 CONTINUING_SHEET = "継続C・D"
 COMMENTS_SHEET = "評価コメント"
+BUDGET_SHEET = "事業費"
+REVIEW_SHEET = "見直し候補"
 UNGROUPED = "（未記入）"  # shown for a missing viewpoint or policy field
 UNGRADED = "評価なし"  # a KPI the year's tally counts without a grade
 
@@ -126,6 +128,7 @@ class Book:
             "pct": workbook.add_format({**cell, "num_format": "0.0%"}),
             "bold": workbook.add_format({**cell, "bold": True}),
             "bold_int": workbook.add_format({**cell, "bold": True, "num_format": "#,##0"}),
+            "bold_dec": workbook.add_format({**cell, "bold": True, "num_format": "#,##0.0##"}),
             "bold_pct": workbook.add_format({**cell, "bold": True, "num_format": "0.0%"}),
             "year": workbook.add_format({**cell, "num_format": "0", "align": "center"}),
         }  # fmt: skip
