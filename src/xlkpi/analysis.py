@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from xlkpi.grading import DEFAULT_RULE, LOWER, PROGRESS, Rule
+from xlkpi.grading import DEFAULT_RULE, LOWER, PROGRESS, RATIO_LIMIT, Rule
 from xlkpi.model import Kpi, Measure
 from xlkpi.tally import grouped
 
@@ -115,5 +115,7 @@ def review_candidates(
             margin = target - actual if lower else actual - target
             over, under = (target, actual) if lower else (actual, target)
             ratio = Fraction(over) / Fraction(under) if under else None
+            if ratio is not None and abs(ratio) >= RATIO_LIMIT:
+                continue  # a misplaced point, graded by nothing (ratio-out-of-range)
             found.append(ReviewCandidate(measure, kpi, last, first, year, actual, margin, ratio))
     return found
