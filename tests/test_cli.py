@@ -184,7 +184,7 @@ def test_usage_errors_and_help_are_in_japanese(tmp_path: Path) -> None:
         ("merge", SAMPLES, "-o", out, "-j", "x"): "xlkpi merge: -j/--jobs: 「x」は整数ではありません",
         ("check", "--bogus", SAMPLES): "xlkpi: 使えない指定があります: --bogus",
         ("sum", SAMPLES):
-            "xlkpi: コマンド: 「sum」は使えません（使えるもの: merge, check, forms, template）",
+            "xlkpi: コマンド: 「sum」は使えません（使えるもの: merge, check, forms, report, template）",
         (): "xlkpi: 次の指定がありません: コマンド",
     }  # fmt: skip
     for argv, said in cases.items():

@@ -7,7 +7,7 @@ then writes the summary and next year's forms from what was read. A quarter as
 many cases mutate a summary the same ways and read it as `xlkpi forms` and
 `--previous` do.
 
-CI runs XLKPI_FUZZ_CASES cases (default 600, well under a minute). The long run:
+CI runs XLKPI_FUZZ_CASES cases (default 600, about a minute and a half). The long run:
     XLKPI_FUZZ_CASES=10000 python -m pytest tests/test_fuzz.py -s
 prints how many inputs were read and how many were rejected with each code, and
 writes the same to test-artifacts/fuzz.json.
@@ -39,6 +39,8 @@ from xlkpi.output import OutputError
 from xlkpi.prefill import BrokenSummary, PeriodTooLong, read_source, write_next_year_forms
 from xlkpi.previous import read_previous_grades
 from xlkpi.problems import CATALOG, Severity
+from xlkpi.report import document_bytes
+from xlkpi.report.source import read_source as report_source
 from xlkpi.summary import write_summary
 
 CASES = int(os.environ.get("XLKPI_FUZZ_CASES", "600"))
@@ -197,6 +199,7 @@ def write_outputs(result: MergeResult, folder: Path) -> None:
     except OutputError as refused:
         OUTCOMES["summary refused (OutputError)"] += 1
         REFUSED.append(str(refused)[:300])
+    document_bytes(result)  # the committee document: OutputError is no excuse here, none is raised
     if result.year is not None:
         (folder / "next").mkdir()
         try:
@@ -251,6 +254,9 @@ def test_mutated_summaries_give_problem_records_only(data: bytes) -> None:
         with nothing_escapes("summary: "):
             try:
                 found = read_source([path]).report.problems
+                document = report_source([path])  # as xlkpi report reads it, and writes it
+                found += document.report.problems
+                document_bytes(document)
             except BrokenSummary:  # a heading lost: said in words by the CLI (exit 1)
                 found = []
             found += read_previous_grades(path, 2024, DEFAULT_RULE.labels)[1]

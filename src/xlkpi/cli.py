@@ -176,7 +176,38 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
         metavar="年度",
         help="今年度（2024、R6、令和6年度 など。省略時は実績値のある最新の年度）",
     )
-    for sub in (merge, check, forms):
+    report = commands.add_parser(
+        "report", out=out, help="懇談会の資料（Word）を、調書または集計ブックから作成する"
+    )
+    report.add_argument(
+        "inputs",
+        nargs="+",
+        type=Path,
+        metavar="調書または集計",
+        help="調書のブック・フォルダ、または集計ブック（集計ブックで直した評価を使います）",
+    )
+    report.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="資料.docx", help="作成する資料"
+    )
+    report.add_argument(
+        "--previous",
+        type=Path,
+        metavar="前年度の集計.xlsx",
+        help="前年度の評価を取る集計ブック（merge と同じ）",
+    )
+    report.add_argument(
+        "--year",
+        type=_year,
+        metavar="年度",
+        help="評価する年度（2024、R6、令和6年度 など。省略時は実績値のある最新の年度）",
+    )
+    report.add_argument(
+        "--vision",
+        metavar="名称",
+        default="",
+        help="表題に書くビジョンの名称（例: 第3次一関・平泉定住自立圏共生ビジョン。省略時は記入欄）",
+    )
+    for sub in (merge, check, forms, report):
         sub.add_argument(
             "--config",
             type=Path,
@@ -225,7 +256,7 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
         metavar="年度",
         help="現状値の年度（例: 2025、R7。既定: 計画期間の初年度の 2 年前）",
     )
-    for sub in (parser, merge, check, template):
+    for sub in (parser, merge, check, template, forms, report):
         sub._positionals.title = "引数"
         sub._optionals.title = "オプション"
     return parser
@@ -250,6 +281,8 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
             return _check(args, out, err)
         if args.command == "forms":
             return _forms(args, out, err)
+        if args.command == "report":
+            return _report(args, out, err)
         return _merge(args, out, err)
     except InputMissing as exc:
         err.write(f"入力が見つかりません: {exc}\n")
@@ -376,6 +409,44 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         return EXIT_INPUT
     out.write(forms_summary(source.year, written, complete=ok))
     return EXIT_OK if ok else EXIT_INPUT
+
+
+def _report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from xlkpi.intake import InputMissing, OutputIsInput
+    from xlkpi.merge import YearOutsidePlan
+    from xlkpi.prefill import BrokenSummary
+    from xlkpi.render import report_summary, year_outside_plan
+    from xlkpi.report import may_replace, write_report
+    from xlkpi.report.source import read_source
+
+    output: Path = args.output
+    if output.suffix.lower() != ".docx":
+        raise UsageError(
+            f"出力先 {output} の名前は .docx で終えてください（作成するのは Word の文書です）。"
+        )
+    if args.previous is not None and not args.previous.is_file():
+        raise InputMissing(str(args.previous))
+    if any(output.resolve() == p.resolve() for p in [*args.inputs, args.previous] if p):
+        raise OutputIsInput(str(output))
+    if not may_replace(output):
+        raise UsageError(
+            f"出力先 {output} には、xlkpi が作成したままではない文書があります（記入済みの資料かも"
+            "しれません）。上書きしないよう、何も書きませんでした。別のファイル名を指定してください。"
+        )
+    try:
+        with _progress(out, err) as progress:
+            result = read_source(args.inputs, year=args.year, previous=args.previous,
+                                 rule=_rule(args), limits=_limits(args), jobs=_jobs(args),
+                                 on_file=progress)  # fmt: skip
+    except YearOutsidePlan as exc:
+        raise UsageError(year_outside_plan(exc.year, exc.years)) from exc
+    except BrokenSummary as exc:
+        err.write(f"{args.inputs[0].name}: 集計ブックから資料を作れません（{exc}）。\n")
+        return EXIT_INPUT
+    _print_problems(result.report, err)
+    places = write_report(result, output, args.vision)
+    out.write(report_summary(result, output, places))
+    return EXIT_OK if result.report.ok else EXIT_INPUT
 
 
 def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:

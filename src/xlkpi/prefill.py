@@ -196,16 +196,29 @@ def measures_from_summary(
     施策データ's measures: what an edit in Excel changed is reported, not dropped.
     A summary that cannot be read is reported as a return would be (none are returned).
     """
+    book = open_summary(path, report, limits)
+    return [] if book is None else measures_from_book(book, shown_name(path.name), report)
+
+
+def open_summary(path: Path, report: Report, limits: Limits | None = None) -> Workbook | None:
+    """The summary workbook, or None with the reason reported as a return's would be."""
     shown = shown_name(path.name)
     try:
-        book = Workbook(path.read_bytes(), limits)
-        measure_rows, data_rows = list(book.rows(MEASURE_SHEET)), list(book.rows(DATA_SHEET))
+        return Workbook(path.read_bytes(), limits)
     except Rejected as rejected:  # e.g. too-large: a national summary unzips to 180 MB
         report.add(problem(rejected.code, file=shown, detail=rejected.detail))
-        return []
     except OSError as exc:
         detail = f"読み込めません: {exc.strerror or type(exc).__name__}"
         report.add(problem("corrupt-file", file=shown, detail=detail))
+    return None
+
+
+def measures_from_book(book: Workbook, shown: str, report: Report) -> list[Measure]:
+    """measures_from_summary, on a summary already open (`shown` is its name in messages)."""
+    try:
+        measure_rows, data_rows = list(book.rows(MEASURE_SHEET)), list(book.rows(DATA_SHEET))
+    except Rejected as rejected:
+        report.add(problem(rejected.code, file=shown, detail=rejected.detail))
         return []
     except KeyError as missing:  # the sheet is listed, its part is not there
         raise BrokenSummary(f"「{missing.args[0]}」シートの中身がありません") from missing

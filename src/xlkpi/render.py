@@ -145,3 +145,17 @@ def year_outside_plan(year: int, plan_years: tuple[int, ...]) -> str:
         f"--year {year}: 調書の計画期間（{spans}年度）にない年度のため、評価できません。"
         "今年度を確認してください。"
     )
+
+
+def report_summary(result: MergeResult, output: Path, places: int) -> str:
+    report = result.report
+    lines = [_read_line(result), _counts_line(result)]
+    if result.comparison is not None:
+        lines.append(
+            f"前年度 {year_title(result.comparison.year)} の評価（出所: {result.comparison.source}）と比較しました。"
+        )
+    lines += [
+        f"エラー {len(report.errors)} 件、警告 {len(report.warnings)} 件",
+        f"出力: {output}（事務局の記入欄 {places} か所を黄色で示しています）",
+    ]
+    return "\n".join(lines) + "\n"
