@@ -201,11 +201,11 @@ def _run_xml(p: Any, part: Text, size: str) -> None:
     """A w:r of table text, written directly (python-docx's run API is the slow part)."""
     run = SubElement(p, _W_R)
     properties = SubElement(run, _W_RPR)
-    if part.bold:
+    if part.bold:  # in the schema's order: b, sz, highlight
         SubElement(properties, _W_B)
+    SubElement(properties, _W_SZ).set(_W_VAL, size)
     if part.blank:
         SubElement(properties, _W_HIGHLIGHT).set(_W_VAL, "yellow")
-    SubElement(properties, _W_SZ).set(_W_VAL, size)
     for index, line in enumerate(_ILLEGAL.sub("", part.text).split("\n")):
         if index:
             SubElement(run, _W_BR)
