@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
+from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 from xlkpi.problems import LedgerEntry, Report, Status, problem
@@ -47,6 +48,10 @@ class OutputTaken(Exception):
 class Candidate:
     path: Path
     display: str  # how messages and the ledger name the file
+    data: bytes | None = None  # the content, for a file given as (name, bytes): never on disk
+
+    def read(self) -> bytes:
+        return self.data if self.data is not None else self.path.read_bytes()
 
 
 def discover(
@@ -109,6 +114,68 @@ def discover(
     return candidates, report
 
 
+Named = tuple[str, bytes]  # a file given by its name and content, as a browser hands it over
+
+
+def discover_named(items: Sequence[Named]) -> tuple[list[Candidate], Report]:
+    """`discover` for files given as (name, bytes): a browser's choice of files or of a folder.
+
+    A name may hold folders ("調書/sub/x.xlsx", as a folder choice gives it): what lies in
+    the folder chosen is read, what lies in its subfolders is not, and said so per
+    subfolder, as `discover` does for the subfolders of a folder given.
+    """
+    paths = {name: named_path(name) for name, _ in items}
+    depth = min((len(p.parts) for p in paths.values()), default=1)
+    found: dict[PurePosixPath, bytes] = {}
+    skipped: dict[PurePosixPath, str] = {}
+    subfolders: dict[PurePosixPath, list[tuple[str, bytes]]] = {}  # -> the files right in it
+    for name, data in items:
+        path = paths[name]
+        if len(path.parts) > depth:  # inside a subfolder of the folder chosen
+            folder = PurePosixPath(*path.parts[:depth])
+            inside = subfolders.setdefault(folder, [])
+            if len(path.parts) == depth + 1:  # deeper files are in a subfolder of it: not counted
+                inside.append((path.name, data))
+            skipped.setdefault(folder, skip_reason(folder.name, folder=True, head=bytes))
+            continue
+        reason = skip_reason(path.name, folder=False, head=partial(_start, data))
+        if path in found or path in skipped:
+            continue  # the same file twice is read once
+        if reason:
+            skipped[path] = reason
+        else:
+            found[path] = data
+    names = [p.name for p in (*found, *skipped)]
+    unique = len(set(names)) == len(names)
+
+    def display(path: PurePosixPath) -> str:
+        return path.name if unique else str(path)
+
+    candidates = sorted(
+        (Candidate(Path(p), display(p), data) for p, data in found.items()),
+        key=lambda c: c.display,
+    )
+    report = Report(
+        [], [LedgerEntry(display(p), "", Status.SKIPPED, r) for p, r in skipped.items()]
+    )
+    for path in skipped:
+        if path in subfolders:
+            count = sum(
+                not skip_reason(name, folder=False, head=partial(_start, data))
+                for name, data in subfolders[path]
+            )
+            if count:
+                report.add(problem("folder-not-read", file=display(path), count=count))
+        elif path.suffix.lower() in ARCHIVE_SUFFIXES:
+            report.add(problem("archive-not-read", file=display(path)))
+    return candidates, report
+
+
+def named_path(name: str) -> PurePosixPath:
+    """A (name, bytes) file's name as a relative path, Windows' separators too."""
+    return PurePosixPath(name.replace("\\", "/").lstrip("/"))
+
+
 def shown_name(name: str) -> str:
     """A file name as text. Bytes the system could not decode are Shift_JIS from a Windows
     zip more often than not: decoded so, or else shown as escapes (never as surrogates,
@@ -143,25 +210,37 @@ def _workbooks_in(folder: Path, output: Path | None) -> int:
 
 
 def _skip_reason(path: Path) -> str:
-    if path.name.startswith("~$"):
+    return skip_reason(path.name, folder=path.is_dir(), head=lambda: _head(path))
+
+
+def skip_reason(name: str, *, folder: bool, head: Callable[[], bytes]) -> str:
+    """Why a directory entry is not read as a workbook ("" if it is); `head` gives its first bytes."""
+    suffix = PurePosixPath(name).suffix.lower()
+    if name.startswith("~$"):
         return "Excel の一時ファイル（~$）のため読み込みません。元のブックが Excel で開かれている可能性があります。"
-    if path.is_dir():
+    if folder:
         return (
             "フォルダです（中のファイルは読み込みません。読み込むにはフォルダを指定してください）。"
         )
-    if path.suffix.lower() in ARCHIVE_SUFFIXES:
+    if suffix in ARCHIVE_SUFFIXES:
         return "圧縮ファイルは展開せず、読み込みません。"
-    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+    if suffix not in WORKBOOK_SUFFIXES:
         return "Excel ブックではないため読み込みません。"
-    if path.name.startswith("._") and _is_apple_double(path):
-        return f"macOS が作る付属ファイルのため読み込みません（ブックは「{path.name[2:]}」）。"
+    if name.startswith("._") and head() == APPLE_DOUBLE:  # a Mac's metadata beside a file it copies
+        return f"macOS が作る付属ファイルのため読み込みません（ブックは「{name[2:]}」）。"
     return ""
 
 
-def _is_apple_double(path: Path) -> bool:
-    """A Mac's ._ file beside each file it zips or copies (its metadata, not the file)."""
+APPLE_DOUBLE = b"\x00\x05\x16\x07"
+
+
+def _start(data: bytes) -> bytes:
+    return data[:4]
+
+
+def _head(path: Path) -> bytes:
     try:
         with path.open("rb") as file:
-            return file.read(4) == b"\x00\x05\x16\x07"
+            return file.read(4)
     except OSError:
-        return False
+        return b""

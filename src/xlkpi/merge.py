@@ -16,7 +16,16 @@ from typing import Any
 
 from xlkpi import form
 from xlkpi.grading import DEFAULT_RULE, Rule, grade_measure
-from xlkpi.intake import Candidate, InputMissing, Limits, OutputIsInput, OutputTaken, discover
+from xlkpi.intake import (
+    Candidate,
+    InputMissing,
+    Limits,
+    Named,
+    OutputIsInput,
+    OutputTaken,
+    discover,
+    discover_named,
+)
 from xlkpi.model import Kpi, Measure, actual_key, latest_actual_year
 from xlkpi.previous import Comparison, compare, is_summary, is_summary_file
 from xlkpi.problems import LedgerEntry, Problem, Report, Severity, Status, problem
@@ -91,7 +100,7 @@ def read_file(
         result.problems.append(problem(code, file=candidate.display, sheet=sheet, **params))
 
     try:
-        data = candidate.path.read_bytes()
+        data = candidate.read()
     except OSError as exc:
         fail("corrupt-file", detail=f"読み込めません: {exc.strerror or type(exc).__name__}")
         return result
@@ -99,7 +108,7 @@ def read_file(
     try:
         book = Workbook(data, limits)
     except Rejected as rejected:
-        if rejected.code == "too-large" and is_summary_file(candidate.path):
+        if rejected.code == "too-large" and is_summary_file(data):
             fail("summary-as-return")  # a national summary is larger than any return may be
             return result
         fail(rejected.code, detail=rejected.detail)
@@ -216,7 +225,7 @@ def merge(
     limits: Limits | None = None,
     rule: Rule = DEFAULT_RULE,
     output: Path | None = None,
-    previous: Path | None = None,
+    previous: Path | Named | None = None,
     jobs: int = 1,
     on_file: Callable[[int, int], None] | None = None,
 ) -> MergeResult:
@@ -228,21 +237,52 @@ def merge(
     `previous` is last year's summary, used where the forms hold no previous-year actual.
     `jobs` worker processes read the files; `on_file(files, sheets)` is told of each file read.
     """
-    if previous is not None and not previous.is_file():
+    if isinstance(previous, Path) and not previous.is_file():
         raise InputMissing(str(previous))
-    if previous is not None and output is not None and previous.resolve() == output.resolve():
+    if isinstance(previous, Path) and output is not None and previous.resolve() == output.resolve():
         raise OutputIsInput(str(output))  # last year's summary would be replaced by this one
     # An earlier summary is remade, even among the returns; anything else is never replaced.
     replaceable = output is not None and output.is_file() and is_summary_file(output)
     candidates, report = discover(inputs, output, output_is_summary=replaceable)
     if output is not None and output.is_file() and not replaceable:
         raise OutputTaken(output, "集計ブック")  # a return kept elsewhere, or a mistyped name
-    if previous is not None:  # last year's summary kept with the returns, and given as such
+    if isinstance(previous, Path):  # last year's summary kept with the returns, and given as such
         given = next((c for c in candidates if c.path.resolve() == previous.resolve()), None)
         if given is not None:
             candidates.remove(given)
             note = "--previous で指定した前年度の集計ブックです（調書としては読み込みません）。"
             report.ledger.append(LedgerEntry(given.display, "", Status.SKIPPED, note))
+    return merge_candidates(candidates, report, year=year, limits=limits, rule=rule,
+                            previous=previous, jobs=jobs, on_file=on_file)  # fmt: skip
+
+
+def merge_named(
+    inputs: list[Named],
+    *,
+    year: int | None = None,
+    limits: Limits | None = None,
+    rule: Rule = DEFAULT_RULE,
+    previous: Path | Named | None = None,
+    on_file: Callable[[int, int], None] | None = None,
+) -> MergeResult:
+    """`merge` for files given as (name, bytes), read in this process: nothing is on disk."""
+    candidates, report = discover_named(inputs)
+    return merge_candidates(candidates, report, year=year, limits=limits, rule=rule,
+                            previous=previous, on_file=on_file)  # fmt: skip
+
+
+def merge_candidates(
+    candidates: list[Candidate],
+    report: Report,
+    *,
+    year: int | None = None,
+    limits: Limits | None = None,
+    rule: Rule = DEFAULT_RULE,
+    previous: Path | Named | None = None,
+    jobs: int = 1,
+    on_file: Callable[[int, int], None] | None = None,
+) -> MergeResult:
+    """Read, grade and check the candidates found; `report` holds what intake found."""
     measures: list[Measure] = []
     results = read_all(candidates, limits, rule, jobs)
     for candidate, result in zip(candidates, results, strict=True):

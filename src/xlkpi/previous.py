@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlkpi.intake import Limits, shown_name
+from xlkpi.intake import Limits, Named, shown_name
 from xlkpi.model import Kpi, Measure
 from xlkpi.problems import Problem, problem
 from xlkpi.values import clean_text, fold_label
@@ -41,10 +41,10 @@ def is_summary(sheet_names: Iterable[str]) -> bool:
     return {DATA_SHEET, MEASURE_SHEET, LEDGER_SHEET} <= set(sheet_names)
 
 
-def is_summary_file(path: Path) -> bool:
-    """Is the file an xlkpi summary? Only its sheet list is read, whatever its size."""
+def is_summary_file(file: Path | bytes) -> bool:
+    """Is the file (or content) an xlkpi summary? Only its sheet list is read, whatever its size."""
     try:
-        return is_summary(sheet_names(path))
+        return is_summary(sheet_names(file))
     except (OSError, Rejected):
         return False
 
@@ -65,15 +65,16 @@ def key(measure_name: str, kpi_name: str, seen: Counter[tuple[str, str]]) -> Key
 
 
 def read_previous_grades(
-    path: Path, year: int, labels: tuple[str, ...], limits: Limits | None = None
+    source: Path | Named, year: int, labels: tuple[str, ...], limits: Limits | None = None
 ) -> tuple[dict[Key, tuple[str, str, str]], list[Problem]]:
     """(measure, KPI) -> (measure name, KPI name, grade) for `year`, from an xlkpi summary.
 
     Only grades among this year's `labels` are kept: another rule's bands do not compare.
     """
-    where = {"file": shown_name(path.name)}
+    where = {"file": _name(source)}
     try:
-        rows = Workbook(path.read_bytes(), limits).rows(DATA_SHEET)
+        data = source.read_bytes() if isinstance(source, Path) else source[1]
+        rows = Workbook(data, limits).rows(DATA_SHEET)
         header = [clean_text(v) for v in next(rows, [])]
         if not all(name in header for name in _COLUMNS):
             detail = "「データ」シートの見出しが違います"
@@ -109,10 +110,14 @@ def read_previous_grades(
     return found, problems
 
 
+def _name(source: Path | Named) -> str:
+    return shown_name(source.name if isinstance(source, Path) else Path(source[0]).name)
+
+
 def compare(
     measures: list[Measure],
     year: int,
-    previous: Path | None,
+    previous: Path | Named | None,
     labels: tuple[str, ...],
     limits: Limits | None = None,
 ) -> tuple[Comparison | None, list[Problem]]:
@@ -128,7 +133,7 @@ def compare(
     grades, problems = read_previous_grades(previous, prev, labels, limits)
     if not grades:
         return (Comparison(prev, "調書") if from_forms else None), problems
-    shown = shown_name(previous.name)
+    shown = _name(previous)
     comparison = Comparison(prev, shown if not from_forms else f"調書・{shown}")
     waiting: list[tuple[Measure, Kpi]] = []
     used: set[Key] = set()

@@ -68,8 +68,17 @@ def find_settings(inputs: list[Path]) -> Path | None:
 
 def load_rule(path: Path) -> Rule:
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SettingsError(f"設定ファイル {path} を読み込めません（{exc}）。") from exc
+    return parse_rule(data, path)
+
+
+def parse_rule(content: bytes, path: Path) -> Rule:
+    """The rule a settings file's content states; `path` names it in messages."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise SettingsError(f"設定ファイル {path} を読み込めません（{exc}）。") from exc
     try:
         data = tomllib.loads(text)

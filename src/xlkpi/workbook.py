@@ -235,13 +235,13 @@ class Workbook:
         return _member(self._zip, name)
 
 
-def sheet_names(path: Path) -> list[str]:
+def sheet_names(source: Path | bytes) -> list[str]:
     """The workbook's sheet names, after the file-level checks but without reading a sheet.
 
     Only the zip directory and the workbook part are read: cheap for a large workbook.
     Raises Rejected (its code not always Workbook's) or OSError.
     """
-    with path.open("rb") as file:
+    with source.open("rb") if isinstance(source, Path) else io.BytesIO(source) as file:
         if sniff(file.read(8)) != "zip":
             raise Rejected("not-excel")
         _, root, rels, names = _open_zip(file, None)  # no sheet is unzipped: no size caps
