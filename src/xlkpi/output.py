@@ -63,3 +63,12 @@ def atomic_path(target: Path) -> Iterator[Path]:
             ) from exc
     finally:
         temp.unlink(missing_ok=True)
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """`data` as the file `target`, whole or not at all (OutputError, in words, otherwise)."""
+    try:
+        with atomic_path(target) as temp:
+            temp.write_bytes(data)
+    except OSError as exc:
+        raise OutputError(f"{target.name} を書き込めませんでした（{failure(exc)}）。") from exc

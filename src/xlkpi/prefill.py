@@ -17,14 +17,14 @@ from pathlib import Path, PurePath
 from xlkpi import form
 from xlkpi.form import Period
 from xlkpi.grading import DEFAULT_RULE, Rule
-from xlkpi.intake import Limits, shown_name
-from xlkpi.merge import merge
+from xlkpi.intake import Limits, Named, shown_name
+from xlkpi.merge import merge, merge_named
 from xlkpi.model import Kpi, Measure, latest_actual_year
 from xlkpi.previous import is_summary_file
 from xlkpi.problems import Report, problem
 from xlkpi.summary.base import DATA_SHEET, MEASURE_SHEET
 from xlkpi.summary.records import measure_columns
-from xlkpi.template import write_forms
+from xlkpi.template import forms_bytes, write_forms
 from xlkpi.values import BadValue, clean_text, is_blank, parse_quantities
 from xlkpi.workbook import Rejected, Workbook, cell_ref
 
@@ -53,7 +53,7 @@ class Source:
 
 
 def read_source(
-    inputs: list[Path],
+    inputs: list[Path] | list[Named],
     *,
     year: int | None = None,
     rule: Rule = DEFAULT_RULE,
@@ -61,13 +61,27 @@ def read_source(
     jobs: int = 1,
     on_file: Callable[[int, int], None] | None = None,
 ) -> Source:
-    """One xlkpi summary (read once), or else returns, read and graded as merge does."""
-    if len(inputs) == 1 and inputs[0].is_file() and is_summary_file(inputs[0]):
+    """One xlkpi summary (read once), or else returns, read and graded as merge does.
+
+    `inputs` are paths, or files given as (name, bytes).
+    """
+    if len(inputs) == 1 and _is_summary(inputs[0]):
         report = Report()
         measures = measures_from_summary(inputs[0], report, limits)
         return Source(measures, year or latest_actual_year(measures), report)
-    result = merge(inputs, year=year, rule=rule, limits=limits, jobs=jobs, on_file=on_file)
+    paths = [item for item in inputs if isinstance(item, Path)]
+    named = [item for item in inputs if not isinstance(item, Path)]
+    if named:
+        result = merge_named(named, year=year, rule=rule, limits=limits, on_file=on_file)
+    else:
+        result = merge(paths, year=year, rule=rule, limits=limits, jobs=jobs, on_file=on_file)
     return Source(result.measures, result.year, result.report)
+
+
+def _is_summary(item: Path | Named) -> bool:
+    if isinstance(item, Path):
+        return item.is_file() and is_summary_file(item)
+    return is_summary_file(item[1])
 
 
 def holds_returns(folder: Path, inputs: list[Path]) -> bool:
@@ -157,6 +171,33 @@ class Written:
     period: Period
 
 
+def _plans(measures: list[Measure], year: int) -> list[tuple[list[Measure], str, str, Period]]:
+    """(next year's measures, workbook name, source, period) per original file, all checked."""
+    by_file = by_source(measures)
+    plans = []
+    for source, name in output_names(measures).items():
+        own = [next_year_measure(m, year) for m in by_file[source]]
+        plans.append((own, name, source, period_of(own)))
+    return plans
+
+
+def _open_year(year: int, period: Period) -> int | None:
+    return year + 1 if year + 1 in period.years else None
+
+
+def next_year_forms(
+    measures: list[Measure], year: int, rule: Rule = DEFAULT_RULE
+) -> list[tuple[Written, bytes]]:
+    """write_next_year_forms in memory: each workbook's record (its path the bare name), bytes."""
+    return [
+        (
+            Written(Path(name), source, len(own), period),
+            forms_bytes(own, period, open_year=_open_year(year, period), rule=rule, name=name),
+        )
+        for own, name, source, period in _plans(measures, year)
+    ]
+
+
 def write_next_year_forms(
     measures: list[Measure], year: int, folder: Path, rule: Rule = DEFAULT_RULE
 ) -> list[Written]:
@@ -166,18 +207,17 @@ def write_next_year_forms(
     A failure part way (a full disk, Ctrl-C) removes the forms already written: a second
     run into the same folder would otherwise refuse them as existing workbooks.
     """
-    by_file = by_source(measures)
-    plans = []  # every period and every name is checked before anything is written
-    for source, name in output_names(measures).items():
-        own = [next_year_measure(m, year) for m in by_file[source]]
-        plans.append((own, Written(folder / name, source, len(own), period_of(own))))
+    plans = [  # every period and every name is checked before anything is written
+        (own, Written(folder / name, source, len(own), period))
+        for own, name, source, period in _plans(measures, year)
+    ]
     existing = [written.path for _, written in plans if written.path.exists()]
     if existing:
         raise FormsExist(existing)
     done: list[Path] = []
     try:
         for own, written in plans:
-            open_year = year + 1 if year + 1 in written.period.years else None
+            open_year = _open_year(year, written.period)
             write_forms(written.path, own, written.period, open_year=open_year, rule=rule)
             done.append(written.path)
     except BaseException:
@@ -188,7 +228,7 @@ def write_next_year_forms(
 
 
 def measures_from_summary(
-    path: Path, report: Report, limits: Limits | None = None
+    source: Path | Named, report: Report, limits: Limits | None = None
 ) -> list[Measure]:
     """The measures a summary's 施策データ and データ sheets hold, as the forms had them.
 
@@ -196,15 +236,23 @@ def measures_from_summary(
     施策データ's measures: what an edit in Excel changed is reported, not dropped.
     A summary that cannot be read is reported as a return would be (none are returned).
     """
-    book = open_summary(path, report, limits)
-    return [] if book is None else measures_from_book(book, shown_name(path.name), report)
+    book = open_summary(source, report, limits)
+    return [] if book is None else measures_from_book(book, summary_name(source), report)
 
 
-def open_summary(path: Path, report: Report, limits: Limits | None = None) -> Workbook | None:
+def summary_name(source: Path | Named) -> str:
+    """How messages name a summary given as a path or as (name, bytes)."""
+    return shown_name(PurePath(source.name if isinstance(source, Path) else source[0]).name)
+
+
+def open_summary(
+    source: Path | Named, report: Report, limits: Limits | None = None
+) -> Workbook | None:
     """The summary workbook, or None with the reason reported as a return's would be."""
-    shown = shown_name(path.name)
+    shown = summary_name(source)
     try:
-        return Workbook(path.read_bytes(), limits)
+        data = source.read_bytes() if isinstance(source, Path) else source[1]
+        return Workbook(data, limits)
     except Rejected as rejected:  # e.g. too-large: a national summary unzips to 180 MB
         report.add(problem(rejected.code, file=shown, detail=rejected.detail))
     except OSError as exc:

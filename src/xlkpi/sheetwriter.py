@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import io
 import tempfile
 import zipfile
 from array import array
@@ -69,6 +70,7 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
         self._bulk_sizes: array[int] = array("q")
         self._pending: list[str] = []  # rows not yet in the spool
         self._cell_style: dict[int | None, str] = {}
+        self.in_memory = False  # spool in memory: a workbook written to bytes touches no file
 
     def bulk_row(self, row: int, cells: Sequence[Cell], height: float | None = None) -> None:
         """A whole row, cells from column A as (value, xf index or None); no ordinary cell there."""
@@ -149,7 +151,9 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
             self.dim_colmax = last_col
 
     def _flush(self) -> IO[str]:
-        if self._spool is None:
+        if self._spool is None and self.in_memory:
+            self._spool = io.StringIO(newline="")
+        elif self._spool is None:
             self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
         self._spool.write("".join(self._pending))
         self._pending.clear()

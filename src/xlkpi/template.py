@@ -8,6 +8,7 @@ tests.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +22,7 @@ from xlkpi.form import DEFAULT_PERIOD, Field, Layout, Period
 from xlkpi.grading import DEFAULT_RULE, Rule
 from xlkpi.intake import OutputTaken
 from xlkpi.model import Measure
-from xlkpi.output import OutputError, atomic_path, failure
+from xlkpi.output import OutputError, failure, write_atomic
 from xlkpi.reader import read_sheet
 from xlkpi.sheetwriter import CheckedSheet, WriteFailed, closing_zip
 from xlkpi.style import A4, FONT, INPUT_FILL, LABEL_FILL, NEXT_YEAR_FILL, WORKBOOK_OPTIONS
@@ -83,46 +84,57 @@ def write_forms(
     open_year: int | None = None,
     rule: Rule = DEFAULT_RULE,
 ) -> None:
+    """forms_bytes, written to `path` whole or not at all (OutputError otherwise)."""
+    write_atomic(
+        path, forms_bytes(measures, period, open_year=open_year, rule=rule, name=path.name)
+    )
+
+
+def forms_bytes(
+    measures: Sequence[Measure | None],
+    period: Period = DEFAULT_PERIOD,
+    *,
+    open_year: int | None = None,
+    rule: Rule = DEFAULT_RULE,
+    name: str = "様式",
+) -> bytes:
     """One sheet per measure (None: a blank sheet). `open_year` is highlighted to fill in.
 
-    The instructions state `rule`, the grading the secretariat will apply. Raises
-    OutputError (never a half-written file) when the forms cannot be written.
+    The instructions state `rule`, the grading the secretariat will apply. Built in
+    memory; raises OutputError (naming the workbook as `name`) when it cannot be made.
     """
+    target = io.BytesIO()
     try:
-        _write_forms(path, measures, period, open_year, rule)
+        _write_forms(target, measures, period, open_year, rule)
     except (WriteFailed, XlsxWriterException, OSError) as exc:
-        raise OutputError(f"{path.name} を書き込めませんでした（{failure(exc)}）。") from exc
+        raise OutputError(f"{name} を書き込めませんでした（{failure(exc)}）。") from exc
+    return target.getvalue()
 
 
 def _write_forms(
-    path: Path,
+    target: io.BytesIO,
     measures: Sequence[Measure | None],
     period: Period,
     open_year: int | None,
     rule: Rule,
 ) -> None:
-    with atomic_path(path) as temp:
-        book = xlsxwriter.Workbook(str(temp), {**WORKBOOK_OPTIONS, "in_memory": True})
-        book.set_properties(
-            {"title": form.TITLE, "comments": f"xlkpi {__version__}", "created": _CREATED}
-        )
-        writer = _FormWriter(book, form.layout(period), open_year)
-        writer.instructions(rule)
-        used = {form.INSTRUCTIONS_SHEET}
-        for index, measure in enumerate(measures, start=1):
-            base = (
-                form.FORM_SHEET
-                if measure is None
-                else f"{form.FORM_SHEET}{measure.number or index}"
-            )
-            name, copy = base, 1
-            while name in used:  # two measures with one number still get a sheet each
-                copy += 1
-                name = f"{base}_{copy}"
-            used.add(name)
-            writer.sheet(name, measure)
-        with closing_zip():
-            book.close()
+    book = xlsxwriter.Workbook(target, {**WORKBOOK_OPTIONS, "in_memory": True})
+    book.set_properties(
+        {"title": form.TITLE, "comments": f"xlkpi {__version__}", "created": _CREATED}
+    )
+    writer = _FormWriter(book, form.layout(period), open_year)
+    writer.instructions(rule)
+    used = {form.INSTRUCTIONS_SHEET}
+    for index, measure in enumerate(measures, start=1):
+        base = form.FORM_SHEET if measure is None else f"{form.FORM_SHEET}{measure.number or index}"
+        name, copy = base, 1
+        while name in used:  # two measures with one number still get a sheet each
+            copy += 1
+            name = f"{base}_{copy}"
+        used.add(name)
+        writer.sheet(name, measure)
+    with closing_zip():
+        book.close()
 
 
 class _FormWriter:

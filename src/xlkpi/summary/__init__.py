@@ -10,7 +10,9 @@ recalculates.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.exceptions import XlsxWriterException
@@ -27,54 +29,71 @@ from xlkpi.summary.kpi_list import write_comments, write_continuing, write_list
 from xlkpi.summary.overview import write_overview
 from xlkpi.summary.records import data_years, write_data, write_ledger, write_measures
 
-__all__ = ["write_summary", "year_title"]
+__all__ = ["summary_bytes", "write_summary", "year_title"]
 
 
 EXCEL_ROWS = 1_048_576
 
 
 def write_summary(result: MergeResult, path: Path) -> None:
-    """Raises OutputError (never a half-written file) when the summary cannot be written."""
+    """Raises OutputError (never a half-written file) when the summary cannot be written.
+
+    The workbook is built on disk, beside `path`: a national summary is too large for memory.
+    """
+    _check_rows(result)
+    try:
+        with atomic_path(path) as temp:
+            _write(result, xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS))
+    except (WriteFailed, XlsxWriterException, OSError) as exc:
+        raise OutputError(f"集計ブックを書き込めませんでした（{failure(exc)}）。") from exc
+
+
+def summary_bytes(result: MergeResult) -> bytes:
+    """The summary workbook, built in memory without touching a file (OutputError as above)."""
+    _check_rows(result)
+    target = io.BytesIO()
+    try:
+        _write(result, xlsxwriter.Workbook(target, {**WORKBOOK_OPTIONS, "in_memory": True}))
+    except (WriteFailed, XlsxWriterException, OSError) as exc:
+        raise OutputError(f"集計ブックを作成できませんでした（{failure(exc)}）。") from exc
+    return target.getvalue()
+
+
+def _check_rows(result: MergeResult) -> None:
     data_rows = sum(len(data_years(m, k)) for m in result.measures for k in m.kpis)
     if data_rows + 1 > EXCEL_ROWS:
         raise OutputError(
             f"「データ」シートの行数（{data_rows:,}）が Excel の上限を超えるため書き込めません。"
         )
+
+
+def _write(result: MergeResult, workbook: Any) -> None:
+    year = result.year
+    workbook.set_properties({
+        "title": "成果指標（KPI）達成状況 集計" + (f"（{year_title(year)}実績）" if year else ""),
+        "subject": f"report_year={year or ''}",
+        "keywords": "KPI, 定住自立圏共生ビジョン",
+        "author": "xlkpi",
+        "comments": f"xlkpi {__version__} で作成",
+    })  # fmt: skip
+    workbook.set_custom_property("generator", f"xlkpi {__version__}")
+    if year:
+        workbook.set_custom_property("report_year", year)
+    book = Book(workbook, result)
     try:
-        _write(result, path)
-    except (WriteFailed, XlsxWriterException, OSError) as exc:
-        raise OutputError(f"集計ブックを書き込めませんでした（{failure(exc)}）。") from exc
-
-
-def _write(result: MergeResult, path: Path) -> None:
-    with atomic_path(path) as temp:
-        workbook = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
-        year = result.year
-        workbook.set_properties({
-            "title": "成果指標（KPI）達成状況 集計" + (f"（{year_title(year)}実績）" if year else ""),
-            "subject": f"report_year={year or ''}",
-            "keywords": "KPI, 定住自立圏共生ビジョン",
-            "author": "xlkpi",
-            "comments": f"xlkpi {__version__} で作成",
-        })  # fmt: skip
-        workbook.set_custom_property("generator", f"xlkpi {__version__}")
-        if year:
-            workbook.set_custom_property("report_year", year)
-        book = Book(workbook, result)
-        try:
-            write_overview(book)
-            write_list(book)
-            write_field_tallies(book)
-            write_continuing(book)
-            write_budgets(book)
-            write_review(book)
-            write_comments(book)
-            write_data(book)
-            write_measures(book)
-            write_ledger(book)
-            with closing_zip(compresslevel=1):
-                workbook.close()
-        finally:  # spooled rows of a failed write are not left open
-            for sheet in workbook.worksheets():
-                if isinstance(sheet, BulkSheet):
-                    sheet.discard()
+        write_overview(book)
+        write_list(book)
+        write_field_tallies(book)
+        write_continuing(book)
+        write_budgets(book)
+        write_review(book)
+        write_comments(book)
+        write_data(book)
+        write_measures(book)
+        write_ledger(book)
+        with closing_zip(compresslevel=1):
+            workbook.close()
+    finally:  # spooled rows of a failed write are not left open
+        for sheet in workbook.worksheets():
+            if isinstance(sheet, BulkSheet):
+                sheet.discard()

@@ -147,7 +147,9 @@ class Book:
 
     def sheet(self, name: str, title: str, note: str, widths: list[float]) -> Any:
         """A new sheet with its column widths; wrapped text is fitted to them."""
-        ws = CheckedSheet(self.wb.add_worksheet(name, worksheet_class=BulkSheet))
+        sheet = self.wb.add_worksheet(name, worksheet_class=BulkSheet)
+        sheet.in_memory = self.wb.in_memory
+        ws = CheckedSheet(sheet)
         for col, width in enumerate(widths):
             ws.set_column(col, col, width)
         self._widths[name] = widths
