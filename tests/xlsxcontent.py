@@ -37,3 +37,11 @@ def content(path: Path) -> dict[str, Any]:
             "password": ws.protection.password,
         }
     return {"sheets": list(wb.sheetnames), "content": sheets}
+
+
+def values(data: bytes) -> dict[str, list[list[Any]]]:
+    """Every sheet's cell values (cached results for formulas), read by a second reader."""
+    import io
+
+    wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    return {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in wb}

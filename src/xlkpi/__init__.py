@@ -1,4 +1,9 @@
-"""xlkpi: merge departments' KPI forms into a graded summary workbook."""
+"""xlkpi: merge departments' KPI forms into a graded summary workbook.
+
+The library API is `xlkpi.api` (docs/api.md): `from xlkpi import api; api.merge(...)`.
+It is not imported here: `xlkpi.merge` is the engine's module, and the CLI starts
+without the reading stack.
+"""
 
 from typing import Any
 

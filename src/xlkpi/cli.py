@@ -25,8 +25,7 @@ from xlkpi.intake import Limits
 from xlkpi.progress import Progress
 
 if TYPE_CHECKING:
-    from xlkpi.grading import Rule
-    from xlkpi.problems import Report
+    from xlkpi.api import Forms, Result
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OUTPUT, EXIT_FAULT = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130  # what a shell reports for any command stopped by Ctrl-C (SIGINT)
@@ -96,14 +95,12 @@ def _count(text: str) -> int:
 
 def _year(text: str) -> int:
     """A year option as the forms write it: 2024, R6, 令和6年度, 2024年度 (full-width too)."""
-    from xlkpi.values import plain_year
+    from xlkpi.api import parse_year
 
-    year = plain_year(text)
-    if year is None:
-        raise argparse.ArgumentTypeError(
-            f"「{text}」は年度として読めません。西暦か和暦で指定してください（例: 2024、R6、令和6年度）"
-        )
-    return year
+    try:
+        return parse_year(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 class _Version(argparse.Action):
@@ -317,15 +314,16 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
 
 
 def _template(args: argparse.Namespace, out: IO[str]) -> int:
-    from xlkpi.form import parse_period
-    from xlkpi.template import write_template
+    from xlkpi import api
     from xlkpi.values import year_header
 
+    target = _workbook_path(args.output)
     try:
-        period = parse_period(args.period, args.base_year)
+        made = api.template(period=args.period, base_year=args.base_year, config=args.config)
     except ValueError as exc:
         raise UsageError(f"xlkpi template: {exc}") from exc
-    write_template(_workbook_path(args.output), period, _rule(args, inputs=[]))
+    made.write(target)
+    period = made.period
     first, last = period.years[0], period.years[-1]
     out.write(
         f"様式を作成しました: {args.output}（計画期間 {year_header(first)}〜{year_header(last)}、"
@@ -335,67 +333,48 @@ def _template(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from xlkpi.merge import YearOutsidePlan, merge
-    from xlkpi.render import merge_summary, year_outside_plan
-    from xlkpi.summary import write_summary
+    from xlkpi import api
+    from xlkpi.render import year_outside_plan
 
+    target = _workbook_path(args.output)
     try:
         with _progress(out, err) as progress:
-            result = merge(args.inputs, year=args.year, output=_workbook_path(args.output),
-                           previous=args.previous, limits=_limits(args), jobs=_jobs(args),
-                           on_file=progress, rule=_rule(args))  # fmt: skip
-    except YearOutsidePlan as exc:
+            result = api.merge(args.inputs, year=args.year, output=target, previous=args.previous,
+                               config=args.config, limits=_limits(args), jobs=_jobs(args),
+                               on_file=progress)  # fmt: skip
+    except api.YearOutsidePlan as exc:
         raise UsageError(year_outside_plan(exc.year, exc.years)) from exc
-    _print_problems(result.report, err)
+    _print_problems(result, err)
     if progress.drawn:  # a person has watched a long read: say what the wait is now
         err.write("集計ブックを作成しています…\n")
-    write_summary(result, args.output)
-    out.write(merge_summary(result, args.output))
-    return EXIT_OK if result.report.ok else EXIT_INPUT
+    result.write(target)
+    out.write(result.text(target))
+    return EXIT_OK if result.ok else EXIT_INPUT
 
 
 def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from xlkpi.output import OutputError, failure
-    from xlkpi.prefill import (
-        BrokenSummary,
-        FormsExist,
-        PeriodTooLong,
-        holds_returns,
-        read_source,
-        write_next_year_forms,
-    )
+    from xlkpi import api
+    from xlkpi.prefill import BrokenSummary, FormsExist, PeriodTooLong
     from xlkpi.render import forms_summary
 
-    folder: Path = args.output
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(
-            f"出力先 {folder} はフォルダではありません。次年度の調書を入れるフォルダを指定してください。"
-        )
-    if holds_returns(folder, args.inputs):
-        raise UsageError(
-            f"出力先のフォルダ {folder} には今年度の調書があります。別のフォルダを指定してください。"
-        )
-    rule = _rule(args)
     try:
         with _progress(out, err) as progress:
-            source = read_source(args.inputs, year=args.year, rule=rule, limits=_limits(args),
-                                 jobs=_jobs(args), on_file=progress)  # fmt: skip
+            source = api.forms(args.inputs, year=args.year, config=args.config,
+                               limits=_limits(args), jobs=_jobs(args), output=args.output,
+                               on_file=progress)  # fmt: skip
+    except api.OutputFolderRefused as exc:
+        raise UsageError(str(exc)) from exc
     except BrokenSummary as exc:
         err.write(f"{args.inputs[0].name}: 集計ブックから次年度の調書を作れません（{exc}）。\n")
         return EXIT_INPUT
-    ok = source.report.ok
-    _print_problems(source.report, err)
+    _print_problems(source, err)
     if not source.measures:
         err.write("次年度の調書に書き写せる施策がありません。\n")
         return EXIT_INPUT
     if source.year is None:
         raise UsageError("実績値のある年度がありません。今年度を --year で指定してください。")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"出力先のフォルダ {folder} を作れません（{failure(exc)}）。") from exc
-    try:
-        written = write_next_year_forms(source.measures, source.year, folder, rule)
+        written = source.write(args.output)
     except FormsExist as exc:
         more = f" ほか {len(exc.paths) - 1} 件" if len(exc.paths) > 1 else ""
         raise UsageError(
@@ -407,8 +386,8 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             f"計画期間が長すぎるため、様式に書けません（{exc}）。年度の記入を確認してください。\n"
         )
         return EXIT_INPUT
-    out.write(forms_summary(source.year, written, complete=ok))
-    return EXIT_OK if ok else EXIT_INPUT
+    out.write(forms_summary(source.year, written, complete=source.complete))
+    return EXIT_OK if source.complete else EXIT_INPUT
 
 
 def _report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -450,28 +429,24 @@ def _report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from xlkpi.merge import merge
-    from xlkpi.render import check_json, check_summary, problem_lines
+    from xlkpi import api
 
     with _progress(out, err) as progress:
-        result = merge(
-            args.inputs, limits=_limits(args), jobs=_jobs(args), on_file=progress, rule=_rule(args)
-        )
+        result = api.check(args.inputs, config=args.config, limits=_limits(args),
+                           jobs=_jobs(args), on_file=progress)  # fmt: skip
     if args.json:
-        json.dump(check_json(result), out, ensure_ascii=False, indent=2)
+        json.dump(result.to_dict(), out, ensure_ascii=False, indent=2)
         out.write("\n")
     else:
-        for line in problem_lines(result.report, hints=True):
-            out.write(line + "\n")
-        out.write(check_summary(result))
-    return EXIT_OK if not result.report.problems else EXIT_INPUT
+        out.write(result.check_text())
+    return EXIT_OK if result.clean else EXIT_INPUT
 
 
-def _print_problems(report: Report, err: IO[str]) -> None:
+def _print_problems(result: Result | Forms, err: IO[str]) -> None:
     """At most TERMINAL_PROBLEMS lines, errors first; the ledger sheet has them all."""
     from xlkpi.render import problem_lines
 
-    for line in problem_lines(report, limit=TERMINAL_PROBLEMS):
+    for line in problem_lines(result.report, limit=TERMINAL_PROBLEMS):
         err.write(line + "\n")
 
 
@@ -485,24 +460,13 @@ def _progress(out: IO[str], err: IO[str]) -> Iterator[Progress]:
         progress.close()
 
 
-def _rule(args: argparse.Namespace, inputs: list[Path] | None = None) -> Rule:
-    from xlkpi.grading import DEFAULT_RULE
-    from xlkpi.intake import InputMissing
-    from xlkpi.settings import find_settings, load_rule
-
-    if args.config is not None and not args.config.is_file():
-        raise InputMissing(str(args.config))
-    path = args.config or find_settings(args.inputs if inputs is None else inputs)
-    return load_rule(path) if path is not None else DEFAULT_RULE
-
-
 def _workbook_path(path: Path) -> Path:
-    """An output the way Excel will open it: xlkpi writes .xlsx content only."""
-    if path.suffix.lower() != ".xlsx":
-        raise UsageError(
-            f"出力先 {path} の名前は .xlsx で終えてください（作成するのは .xlsx 形式のブックです）。"
-        )
-    return path
+    from xlkpi.api import check_output_name
+
+    try:
+        return check_output_name(path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _jobs(args: argparse.Namespace) -> int:
