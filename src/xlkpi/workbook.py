@@ -26,6 +26,7 @@ import python_calamine as calamine
 from defusedxml import DefusedXmlException
 
 from xlkpi.intake import Limits
+from xlkpi.ole import ole_kind
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -260,7 +261,7 @@ def _open_package(data: bytes, limits: Limits) -> _Package:
     if kind == "empty":
         raise Rejected("empty-file")
     if kind == "ole":
-        raise Rejected(*_ole_kind(data))
+        raise Rejected(*ole_kind(data))
     if kind != "zip":
         raise Rejected("not-excel", "先頭のバイトが Excel ブックのものではありません")
     return _open_zip(io.BytesIO(data), limits)
@@ -302,20 +303,6 @@ def _member(zf: zipfile.ZipFile, name: str, most: int | None = None) -> bytes:
         return zf.read(name)
     except _ZIP_ERRORS as exc:
         raise Rejected("corrupt-file", f"{name}: {type(exc).__name__}") from exc
-
-
-def _ole_kind(data: bytes) -> tuple[str, str]:
-    import msoffcrypto  # only needed for the rare OLE file
-
-    try:
-        encrypted = msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted()
-    except Exception:  # not an Office OLE file msoffcrypto knows
-        encrypted = False
-    if encrypted:
-        return ("encrypted", "")
-    if b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k" in data[:1_000_000]:
-        return ("old-xls", "")
-    return ("not-excel", "Excel 以外の Office 97-2003 形式のファイルです")
 
 
 def _check_sizes(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
