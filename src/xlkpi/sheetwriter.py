@@ -19,11 +19,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from decimal import Decimal
 from typing import IO, Any, NamedTuple
-from xml.sax.saxutils import escape
 
 import xlsxwriter.workbook
 from xlsxwriter.utility import xl_col_to_name, xl_range
 from xlsxwriter.worksheet import Worksheet
+
+
+def escape(text: str) -> str:
+    """xml.sax.saxutils.escape, without importing it (see workbook.unescape)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
 
 Cell = tuple[str | int | float | Decimal | None, int | None]  # value, xf index of its format
 
