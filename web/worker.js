@@ -55,9 +55,10 @@ async function boot(assets, wheels) {
     stdout: (line) => console.log(line),
     stderr: (line) => console.warn(line),
   });
+  const extractDir = py.runPython("import sysconfig; sysconfig.get_path('purelib')");
   for (const name of wheels) {
     step(`集計の機能を組み込んでいます（${name.split("-")[0]}）`);
-    py.unpackArchive(files[name], "wheel");
+    py.unpackArchive(files[name], "wheel", { extractDir }); // into site-packages, not the cwd
   }
   step("集計の機能を読み込んでいます");
   py.runPython(new TextDecoder().decode(files["page.py"]));
