@@ -49,7 +49,9 @@ def build(target: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(tmp_path_factory.mktemp("web") / "xlkpi.html")
+    """The page .ci/run built (XLKPI_PAGE), else one built here."""
+    built = os.environ.get("XLKPI_PAGE")
+    return Path(built) if built else build(tmp_path_factory.mktemp("web") / "xlkpi.html")
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +64,11 @@ def session(page: Path, broken: Path, tmp_path_factory: pytest.TempPathFactory) 
     """One clerk's session: boot, merge the samples (files, then the folder), check, template."""
     if not Path(CHROMIUM).is_file():
         unavailable(f"{CHROMIUM} がありません（Debian: sudo apt-get install chromium）")
-    out = tmp_path_factory.mktemp("session")
-    shots = ["--shots"] if os.environ.get("XLKPI_SCREENSHOTS") else []
+    out = ROOT / "test-artifacts" / "web"  # the downloads and a screenshot per step, to look at
+    out.mkdir(parents=True, exist_ok=True)
     returns = sorted(str(p) for p in SAMPLES.glob("*.xlsx"))
     command = ["node", str(WEB / "drive.mjs"), str(page), str(out), *returns, "--check",
-               str(broken), "--folder", str(SAMPLES), *shots]  # fmt: skip
+               str(broken), "--folder", str(SAMPLES), "--shots"]  # fmt: skip
     done = subprocess.run(command, cwd=WEB, capture_output=True, text=True, check=False)
     if done.returncode:
         failure = out / "failure.json"
