@@ -198,11 +198,11 @@ def test_forms_in_memory_are_the_forms_the_cli_writes(tmp_path: Path) -> None:
     made = api.forms(named(SAMPLES))
     files = made.files()
     assert made.year == 2024 and made.complete
-    assert sorted(w.path.name for w, _ in files) == sorted(
+    assert sorted(name for name, _ in files) == sorted(
         p.name for p in (tmp_path / "next").iterdir()
     )
-    for written, data in files:
-        assert data == (tmp_path / "next" / written.path.name).read_bytes()
+    for name, data in files:
+        assert data == (tmp_path / "next" / name).read_bytes()
     again = api.forms(named(SAMPLES)).files()
     assert [d for _, d in again] == [d for _, d in files]  # reproducible, as the template is
     with pytest.raises(api.OutputFolderRefused):

@@ -301,11 +301,13 @@ class Forms:
         """Every measure was carried over (no error while reading)."""
         return self.report.ok
 
-    def files(self) -> list[tuple[Written, bytes]]:
-        """Each workbook's record and bytes, built in memory (PeriodTooLong, ValueError)."""
+    def files(self) -> list[tuple[str, bytes]]:
+        """Each workbook as (name, bytes), built in memory: the files `write` would write
+        (PeriodTooLong for a return whose years span too long, ValueError for no measure)."""
         from xlkpi.prefill import next_year_forms
 
-        return next_year_forms(self.measures, self._year(), self.rule)
+        made = next_year_forms(self.measures, self._year(), self.rule)
+        return [(written.path.name, data) for written, data in made]
 
     def write(self, folder: str | os.PathLike[str]) -> list[Written]:
         """One workbook per original file into `folder` (made if need be). Nothing is written
