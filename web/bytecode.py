@@ -6,7 +6,9 @@ about half of the page's boot. Only the modules the page has loaded once it is r
 bytecode (the whole library's would add 4.5 MB). It is written as unchecked-hash .pyc (PEP 552:
 no timestamps, used without reading the source), beside the module in the zip (where
 zipimport looks) and in __pycache__ in a wheel. The sources stay, for tracebacks. Entries
-are sorted and dated 1980-01-01: the same input gives the same bytes.
+are sorted and dated 1980-01-01: the same input gives the same bytes. They are stored, not
+deflated: the page gzips each asset whole, which packs them smaller than zip's per-file
+deflate, and an import then reads its module without inflating it.
 """
 
 from __future__ import annotations
@@ -62,10 +64,9 @@ def add_bytecode(data: object, *, in_zip: bool, wanted: object) -> bytes:
         )
         entries[target] = compiled
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
         for name in sorted(entries):
             info = zipfile.ZipInfo(name, EPOCH)
             info.external_attr = (0o40755 << 16) | 0x10 if name.endswith("/") else 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, entries[name], compresslevel=9)
+            archive.writestr(info, entries[name])
     return out.getvalue()

@@ -165,15 +165,15 @@ function show(place, message, name) {
   }
 }
 
-async function run(button, work) {
+async function run(button, done, work) {
   const buttons = ["merge-run", "check-run", "template-run"].map($);
   for (const b of buttons) b.disabled = true;
   const started = performance.now();
   try {
     await work();
   } finally {
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    status(`終わりました（${seconds} 秒）。`, 1, 1);
+    const seconds = (performance.now() - started) / 1000;
+    status(seconds >= 1 ? `${done}（${seconds.toFixed(1)} 秒）。` : `${done}。`, 1, 1);
     document.body.dataset[button] = String(Math.round(performance.now() - started));
     for (const b of buttons) b.disabled = false;
   }
@@ -194,7 +194,7 @@ function describeChoice() {
 $("merge-files").addEventListener("change", () => { $("merge-folder").value = ""; describeChoice(); });
 $("merge-folder").addEventListener("change", () => { $("merge-files").value = ""; describeChoice(); });
 
-$("merge-run").addEventListener("click", () => run("merged", async () => {
+$("merge-run").addEventListener("click", () => run("merged", "集計が終わりました", async () => {
   const files = chosenFiles();
   if (!files.length) {
     show("merge-result", { result: { answered: false, error: "調書のファイル（またはフォルダ）を選んでから「集計」を押してください。" } });
@@ -209,7 +209,7 @@ $("merge-run").addEventListener("click", () => run("merged", async () => {
   show("merge-result", message, "集計.xlsx");
 }));
 
-$("check-run").addEventListener("click", () => run("checked", async () => {
+$("check-run").addEventListener("click", () => run("checked", "点検が終わりました", async () => {
   const files = $("check-file").files;
   if (!files.length) {
     show("check-result", { result: { answered: false, error: "点検する調書を選んでから「点検」を押してください。" } });
@@ -219,7 +219,7 @@ $("check-run").addEventListener("click", () => run("checked", async () => {
   show("check-result", await call("check", { files: pairs }, pairs.map((p) => p[1].buffer)));
 }));
 
-$("template-run").addEventListener("click", () => run("templated", async () => {
+$("template-run").addEventListener("click", () => run("templated", "様式を作成しました", async () => {
   show("template-result", await call("template", { period: $("template-period").value }), "様式.xlsx");
 }));
 
