@@ -65,7 +65,7 @@ CATALOG: dict[str, Spec] = {
     "too-large": Spec(
         E,
         "展開後のサイズが大きすぎるため読み込みを中止しました（{detail}）。",
-        "上限は --max-unzipped-mb で変更できます。通常の調書はこの上限に達しません。",
+        "通常の調書はこの上限に達しません。上限は xlkpi merge の --max-unzipped-mb で変更できます。",
     ),
     "xml-entities": Spec(
         E,
@@ -97,7 +97,7 @@ CATALOG: dict[str, Spec] = {
     "folder-not-read": Spec(
         W,
         "フォルダの中のブック {count} 件は読み込んでいません（指定したフォルダの中のフォルダは読みません）。",
-        "このフォルダの調書も集計するときは、このフォルダも xlkpi merge に指定してください。",
+        "このフォルダの調書も集計するときは、そのブックを調書のフォルダに移してください（xlkpi merge では、このフォルダも指定できます）。",
     ),
     "archive-not-read": Spec(
         W,
@@ -107,7 +107,7 @@ CATALOG: dict[str, Spec] = {
     "summary-as-return": Spec(
         W,
         "xlkpi の集計ブックのため、調書としては読み込みませんでした。",
-        "前年度の集計ブックなら、調書のフォルダから出して --previous で指定してください。",
+        "前年度の集計ブックなら、調書のフォルダから出して「前年度の集計ブック」に指定してください（xlkpi merge では --previous）。",
     ),
     "form-blank": Spec(
         W,
