@@ -129,7 +129,8 @@ def discover_named(items: Sequence[Named]) -> tuple[list[Candidate], Report]:
     found: dict[PurePosixPath, bytes] = {}
     skipped: dict[PurePosixPath, str] = {}
     subfolders: dict[PurePosixPath, list[tuple[str, bytes]]] = {}  # -> the files right in it
-    for name, data in items:
+    # In name order, as a folder is listed on disk: a browser hands a folder's files in any order.
+    for name, data in sorted(items, key=lambda item: paths[item[0]].parts):
         path = paths[name]
         if len(path.parts) > depth:  # inside a subfolder of the folder chosen
             folder = PurePosixPath(*path.parts[:depth])
