@@ -172,7 +172,8 @@ class Result:
         return check_json(self.merged)
 
     def rows(self) -> Iterator[dict[str, object]]:
-        """The データ sheet's rows (measure x KPI x year), values exact (Decimal, Fraction)."""
+        """The データ sheet's rows (measure x KPI x year), values exact (Decimal, Fraction);
+        a blank 連携する視点 or 政策分野 is "" (the sheet shows （未記入）)."""
         from xlkpi.summary.records import DATA_COLUMNS, data_years
 
         for measure in self.merged.measures:
@@ -219,8 +220,9 @@ def merge(
     `inputs` are paths (files or folders) or (name, bytes) pairs, not both. `previous` is
     last year's summary. `config` is an xlkpi.toml (path, pair or Rule); without it one
     beside the returns is used, else the published rule. `output` is where the summary
-    will go: never read as a return, and refused (OutputIsInput, OutputTaken) where it
-    would replace a return. `jobs` > 1 reads paths in worker processes.
+    will go (with paths: nothing of a pair's is on disk): never read as a return, and
+    refused (OutputIsInput, OutputTaken) where it would replace a return. `jobs` > 1
+    reads paths in worker processes.
     """
     from xlkpi import merge as engine
 
