@@ -80,7 +80,7 @@ def session(
     out.mkdir(parents=True, exist_ok=True)
     returns = sorted(str(p) for p in SAMPLES.glob("*.xlsx"))
     command = ["node", str(WEB / "drive.mjs"), str(page), str(out), *returns, "--check",
-               str(broken), "--check", str(encrypted), "--folder", str(SAMPLES), "--boots", "3", "--shots"]  # fmt: skip
+               str(broken), "--check", str(encrypted), "--folder", str(SAMPLES), "--boots", "3", "--stuck", "--shots"]  # fmt: skip
     done = subprocess.run(command, cwd=WEB, capture_output=True, text=True, check=False)
     if done.returncode:
         failure = out / "failure.json"
@@ -167,6 +167,14 @@ def test_the_page_is_ready_and_merges_in_time_and_says_so_in_japanese(
     assert "選んだファイルはどこにも送信されません" in text
     csp = text.split('http-equiv="Content-Security-Policy" content="', 1)[1].split('"', 1)[0]
     assert "default-src 'none'" in csp and "connect-src 'none'" in csp
+
+
+def test_a_read_that_hangs_is_stopped_and_the_page_starts_afresh(session: dict[str, Any]) -> None:
+    # The page's watchdog set to 1 ms: every read outlasts it, as a hanging workbook would.
+    stopped = session["stuck"]
+    assert stopped["said"].startswith("1 つのファイルの読み込みが 0 秒を超えたため、中止しました")
+    assert stopped["disabledWhileRestarting"]
+    assert stopped["status"].startswith("準備ができました")
 
 
 def test_the_build_is_reproducible(page: Path, tmp_path: Path) -> None:

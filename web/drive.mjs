@@ -1,6 +1,6 @@
 // Drives the built page in Debian's chromium as a clerk would (tests/test_web.py runs it):
 //   node web/drive.mjs PAGE.html OUT_DIR RETURN... --check FILE [--check FILE...] [--folder DIR]
-//                      [--boots N] [--shots]
+//                      [--boots N] [--stuck] [--shots]
 // Opens the page from a file:// URL with no security flags, merges the returns, checks each
 // --check file, downloads the template, and writes OUT_DIR/result.json with what it saw: timings,
 // the messages and tables shown, every request the page made, console errors.
@@ -20,6 +20,7 @@ function parse(argv) {
     else if (argv[i] === "--folder") options.folder = argv[++i];
     else if (argv[i] === "--shots") options.shots = true;
     else if (argv[i] === "--boots") options.boots = Number(argv[++i]);
+    else if (argv[i] === "--stuck") options.stuck = true;
     else if (!options.page) options.page = resolve(argv[i]);
     else if (!options.out) options.out = resolve(argv[i]);
     else options.returns.push(resolve(argv[i]));
@@ -57,9 +58,32 @@ async function boot(url) {
   }
 }
 
+/** A read that outlasts the page's watchdog (set to 1 ms): stopped, said so, page ready again. */
+async function stuck(url, returns) {
+  const profile = mkdtempSync(join(tmpdir(), "xlkpi-chromium-"));
+  const context = await launch(profile);
+  try {
+    await context.addInitScript(() => { window.xlkpiStuckMs = 1; });
+    const page = context.pages()[0] || (await context.newPage());
+    await page.goto(url);
+    await page.waitForSelector("#merge-run:not([disabled])", { timeout: 60000 });
+    await page.setInputFiles("#merge-files", returns);
+    await page.click("#merge-run");
+    await page.waitForSelector("#merge-result .message.failed");
+    const said = await page.textContent("#merge-result .message.failed");
+    const disabledWhileRestarting = await page.isDisabled("#merge-run");
+    await page.waitForSelector("#merge-run:not([disabled])", { timeout: 60000 });
+    return { said, disabledWhileRestarting, status: await page.textContent("#status-text") };
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const options = parse(process.argv.slice(2));
   const url = pathToFileURL(options.page).href;
+  const stopped = options.stuck ? await stuck(url, options.returns) : null;
   const boots = [];
   for (let i = 1; i < options.boots; i++) boots.push(await boot(url));
   const profile = mkdtempSync(join(tmpdir(), "xlkpi-chromium-"));
@@ -77,7 +101,7 @@ async function main() {
     page.on("worker", (w) => w.on("console", (m) => {
       if (m.type() === "error") seen.console.push(m.text().slice(0, 500));
     }));
-    const result = { seen };
+    const result = { seen, stuck: stopped };
     const opened = Date.now();
     await page.goto(url);
     const buttonAtOpen = await page.isDisabled("#merge-run");

@@ -7,6 +7,11 @@ const $ = (id) => document.getElementById(id);
 const pending = new Map();
 let nextId = 0;
 let worker = null;
+let booted = false;
+// One file read may take this long; past it the worker is stopped and started afresh, so a
+// workbook that hangs the reader never leaves the page stuck. (A test sets a shorter one.)
+const STUCK_MS = window.xlkpiStuckMs || 120000;
+let watchdog = null;
 const steps = []; // what booting took: [step, ms since the worker started], for a person or a test
 window.xlkpiSteps = steps;
 
@@ -40,6 +45,7 @@ function start() {
     else if (message.type === "failed") failedToStart(message.result.detail);
     else if (message.type === "working") working(message);
     else if (message.type === "done") {
+      clearTimeout(watchdog);
       const resolve = pending.get(message.id);
       pending.delete(message.id);
       if (resolve) resolve(message);
@@ -62,12 +68,14 @@ function failedToStart(detail) {
 }
 
 function ready(ms) {
+  booted = true;
   document.body.dataset.ready = String(Math.round(ms));
   status(`準備ができました（${(ms / 1000).toFixed(1)} 秒）。`, 1, 1);
   for (const id of ["merge-run", "check-run", "template-run"]) $(id).disabled = false;
 }
 
 function working(message) {
+  watch(message.id);
   const done = (working.count = (working.count || 0) + 1);
   status(`調書を読み込んでいます: ${done} / ${message.total} ファイル`, done, message.total);
 }
@@ -77,8 +85,28 @@ function call(type, fields, transfer) {
   working.count = 0;
   return new Promise((resolve) => {
     pending.set(id, resolve);
+    watch(id);
     worker.postMessage({ type, id, ...fields }, transfer || []);
   });
+}
+
+/** (Re)starts the timer of call `id`: it runs out when one file takes longer than STUCK_MS. */
+function watch(id) {
+  clearTimeout(watchdog);
+  watchdog = setTimeout(() => stuck(id), STUCK_MS);
+}
+
+function stuck(id) {
+  const resolve = pending.get(id);
+  pending.delete(id);
+  worker.terminate();
+  booted = false;
+  const read = working.count || 0;
+  const seconds = Math.round(STUCK_MS / 1000);
+  if (resolve) resolve({ result: { answered: false, error:
+    `1 つのファイルの読み込みが ${seconds} 秒を超えたため、中止しました（それまでに読み込めたファイルは ${read} 件です）。` +
+    "時間のかかるファイルを除いて、もう一度お試しください。ページは自動で準備し直します。" } });
+  start();
 }
 
 async function pairsOf(fileList) {
@@ -173,9 +201,9 @@ async function run(button, done, work) {
     await work();
   } finally {
     const seconds = (performance.now() - started) / 1000;
-    status(seconds >= 1 ? `${done}（${seconds.toFixed(1)} 秒）。` : `${done}。`, 1, 1);
+    if (booted) status(seconds >= 1 ? `${done}（${seconds.toFixed(1)} 秒）。` : `${done}。`, 1, 1);
     document.body.dataset[button] = String(Math.round(performance.now() - started));
-    for (const b of buttons) b.disabled = false;
+    for (const b of buttons) b.disabled = !booted; // after a stop, until booted again
   }
 }
 
