@@ -249,3 +249,32 @@ def test_the_cli_holds_no_logic_only_calls_the_api() -> None:
         for alias in node.names
     }
     assert {(m, n) for m, n in imported if n not in allowed.get(m or "", set())} == set()
+
+
+def test_report_from_paths_or_bytes_is_the_document_the_cli_writes(tmp_path: Path) -> None:
+    from docxcontent import items
+
+    def texts(path: Path) -> list[tuple[str, str]]:  # every paragraph and cell, in order
+        return [(item.kind, item.text) for item in items(path)]
+
+    summary = api.merge([SAMPLES]).write(tmp_path / "集計.xlsx")
+    assert cli("report", SAMPLES, "-o", tmp_path / "cli.docx", "--vision", "第3次")[0] == 0
+    by_path = api.report([SAMPLES])
+    by_bytes = api.report(named(SAMPLES))
+    from_summary = api.report([("集計.xlsx", summary.read_bytes())])  # the page's way
+    assert by_path.counts == by_bytes.counts == from_summary.counts == published_counts()
+    expected = texts(tmp_path / "cli.docx")
+    for result, name in ((by_path, "path"), (by_bytes, "bytes"), (from_summary, "summary")):
+        (tmp_path / f"{name}.docx").write_bytes(result.document("第3次"))
+        assert texts(tmp_path / f"{name}.docx") == expected, name
+    places = by_bytes.write_document(tmp_path / "資料.docx", "第3次")
+    assert places > 0 and texts(tmp_path / "資料.docx") == expected
+    kept = tmp_path / "記入済み.docx"
+    kept.write_bytes(b"PK not ours")
+    with pytest.raises(api.DocumentTaken):
+        by_path.write_document(kept)
+    with pytest.raises(api.DocumentTaken):
+        api.report([SAMPLES], output=kept)
+    with pytest.raises(api.NotDocxName):
+        by_path.write_document(tmp_path / "資料.xlsx")
+    assert kept.read_bytes() == b"PK not ours"

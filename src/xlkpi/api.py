@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from xlkpi import form
 from xlkpi.form import Period
 from xlkpi.grading import DEFAULT_RULE, Rule
-from xlkpi.intake import InputMissing, Limits, Named, OutputTaken, named_path
+from xlkpi.intake import InputMissing, Limits, Named, OutputIsInput, OutputTaken, named_path
 from xlkpi.merge import MergeResult, YearOutsidePlan
 from xlkpi.problems import LedgerEntry, Problem, Report
 
@@ -38,9 +38,11 @@ if TYPE_CHECKING:
     from xlkpi.prefill import Written
 
 __all__ = [
+    "DocumentTaken",
     "Forms",
     "InputMissing",
     "Limits",
+    "NotDocxName",
     "OutputFolderRefused",
     "OutputTaken",
     "Result",
@@ -50,6 +52,7 @@ __all__ = [
     "forms",
     "merge",
     "parse_year",
+    "report",
     "template",
 ]
 
@@ -60,6 +63,14 @@ Progress = Callable[[int, int], None]  # (files in all, sheets of the file just 
 
 class OutputFolderRefused(ValueError):
     """Next year's forms would go where they must not (a usage error; the message says why)."""
+
+
+class NotDocxName(ValueError):
+    """The committee document's output is not named .docx (a usage error)."""
+
+
+class DocumentTaken(ValueError):
+    """The output holds a document that is not one xlkpi wrote, unsaved since (a usage error)."""
 
 
 def parse_year(year: int | str) -> int:
@@ -171,6 +182,28 @@ class Result:
 
         return check_json(self.merged)
 
+    def document(self, vision: str = "") -> bytes:
+        """The committee document (.docx) for this result; `vision` names the plan."""
+        from xlkpi.report import document_bytes
+
+        return document_bytes(self.merged, vision)
+
+    def write_document(self, path: str | os.PathLike[str], vision: str = "") -> int:
+        """The committee document written whole or not at all; returns how many places it
+        leaves for the secretariat to write in. Only a document xlkpi wrote, unsaved since,
+        is replaced (DocumentTaken otherwise); NotDocxName unless the name ends .docx."""
+        from xlkpi.report import write_report
+
+        target = check_document_name(path)
+        _check_replaceable(target)
+        return write_report(self.merged, target, vision)
+
+    def document_text(self, output: str | os.PathLike[str], places: int) -> str:
+        """What `xlkpi report` prints when done."""
+        from xlkpi.render import report_summary
+
+        return report_summary(self.merged, Path(output), places)
+
     def rows(self) -> Iterator[dict[str, object]]:
         """The データ sheet's rows (measure x KPI x year), values exact (Decimal, Fraction);
         a blank 連携する視点 or 政策分野 is "" (the sheet shows （未記入）)."""
@@ -250,6 +283,61 @@ def check(
 ) -> Result:
     """The problems of returns before they are sent, as `xlkpi check` finds them."""
     return merge(inputs, config=config, limits=limits, jobs=jobs, on_file=on_file)
+
+
+def report(
+    inputs: Sequence[Input],
+    *,
+    year: int | str | None = None,
+    previous: Input | None = None,
+    config: Config = None,
+    limits: Limits | None = None,
+    jobs: int = 1,
+    output: str | os.PathLike[str] | None = None,
+    on_file: Progress | None = None,
+) -> Result:
+    """What the committee document is made from, as `xlkpi report` reads it: the returns
+    merged, or one xlkpi summary with the grades corrected on its 達成状況一覧. Then
+    `.document()` or `.write_document(path)`. `output` (a .docx) is checked first: not an
+    input, not a document someone has written in (DocumentTaken). BrokenSummary for a
+    summary whose sheets lost their columns."""
+    from xlkpi.report.source import read_source
+
+    paths, named = _split(inputs)
+    before = _previous(previous)
+    if isinstance(before, Path) and not before.is_file():
+        raise InputMissing(str(before))
+    if output is not None:
+        target = check_document_name(output)
+        given = [*paths, before] if isinstance(before, Path) else paths
+        if any(target.resolve() == p.resolve() for p in given):
+            raise OutputIsInput(str(target))
+        _check_replaceable(target)
+    rule = _rule(config, paths, named)
+    asked = parse_year(year) if year is not None else None
+    merged = read_source(named or paths, year=asked, previous=before, rule=rule, limits=limits,
+                         jobs=jobs, on_file=on_file)  # fmt: skip
+    return Result(merged)
+
+
+def check_document_name(path: str | os.PathLike[str]) -> Path:
+    """A document's name the way Word will open it: xlkpi writes .docx only."""
+    target = Path(path)
+    if target.suffix.lower() != ".docx":
+        raise NotDocxName(
+            f"出力先 {target} の名前は .docx で終えてください（作成するのは Word の文書です）。"
+        )
+    return target
+
+
+def _check_replaceable(target: Path) -> None:
+    from xlkpi.report import may_replace
+
+    if not may_replace(target):
+        raise DocumentTaken(
+            f"出力先 {target} には、xlkpi が作成したままではない文書があります（記入済みの資料かも"
+            "しれません）。上書きしないよう、何も書きませんでした。別のファイル名を指定してください。"
+        )
 
 
 @dataclass(frozen=True)

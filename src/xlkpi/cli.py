@@ -391,41 +391,27 @@ def _forms(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from xlkpi.intake import InputMissing, OutputIsInput
-    from xlkpi.merge import YearOutsidePlan
+    from xlkpi import api
     from xlkpi.prefill import BrokenSummary
-    from xlkpi.render import report_summary, year_outside_plan
-    from xlkpi.report import may_replace, write_report
-    from xlkpi.report.source import read_source
+    from xlkpi.render import year_outside_plan
 
-    output: Path = args.output
-    if output.suffix.lower() != ".docx":
-        raise UsageError(
-            f"出力先 {output} の名前は .docx で終えてください（作成するのは Word の文書です）。"
-        )
-    if args.previous is not None and not args.previous.is_file():
-        raise InputMissing(str(args.previous))
-    if any(output.resolve() == p.resolve() for p in [*args.inputs, args.previous] if p):
-        raise OutputIsInput(str(output))
-    if not may_replace(output):
-        raise UsageError(
-            f"出力先 {output} には、xlkpi が作成したままではない文書があります（記入済みの資料かも"
-            "しれません）。上書きしないよう、何も書きませんでした。別のファイル名を指定してください。"
-        )
     try:
+        api.check_document_name(args.output)
         with _progress(out, err) as progress:
-            result = read_source(args.inputs, year=args.year, previous=args.previous,
-                                 rule=_rule(args), limits=_limits(args), jobs=_jobs(args),
-                                 on_file=progress)  # fmt: skip
-    except YearOutsidePlan as exc:
+            result = api.report(args.inputs, year=args.year, previous=args.previous,
+                                config=args.config, limits=_limits(args), jobs=_jobs(args),
+                                output=args.output, on_file=progress)  # fmt: skip
+    except (api.DocumentTaken, api.NotDocxName) as exc:
+        raise UsageError(str(exc)) from exc
+    except api.YearOutsidePlan as exc:
         raise UsageError(year_outside_plan(exc.year, exc.years)) from exc
     except BrokenSummary as exc:
         err.write(f"{args.inputs[0].name}: 集計ブックから資料を作れません（{exc}）。\n")
         return EXIT_INPUT
-    _print_problems(result.report, err)
-    places = write_report(result, output, args.vision)
-    out.write(report_summary(result, output, places))
-    return EXIT_OK if result.report.ok else EXIT_INPUT
+    _print_problems(result, err)
+    places = result.write_document(args.output, args.vision)
+    out.write(result.document_text(args.output, places))
+    return EXIT_OK if result.ok else EXIT_INPUT
 
 
 def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:

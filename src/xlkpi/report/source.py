@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from xlkpi.grading import DEFAULT_RULE, Rule, grade_measure
-from xlkpi.intake import Limits, shown_name
-from xlkpi.merge import MergeResult, YearOutsidePlan, merge, previous_tally
+from xlkpi.intake import Limits, Named
+from xlkpi.merge import MergeResult, YearOutsidePlan, merge, merge_named, previous_tally
 from xlkpi.model import Kpi, Measure, latest_actual_year
-from xlkpi.prefill import measures_from_book, open_summary
+from xlkpi.prefill import measures_from_book, open_summary, summary_name
 from xlkpi.previous import Comparison, compare, is_summary_file, key
 from xlkpi.problems import LedgerEntry, Report, Status, problem
 from xlkpi.summary.base import LIST_SHEET
@@ -28,33 +28,46 @@ HEADER_SEARCH = 10  # rows of 達成状況一覧 its header row is looked for in
 
 
 def read_source(
-    inputs: list[Path],
+    inputs: list[Path] | list[Named],
     *,
     year: int | None = None,
-    previous: Path | None = None,
+    previous: Path | Named | None = None,
     rule: Rule = DEFAULT_RULE,
     limits: Limits | None = None,
     jobs: int = 1,
     on_file: Callable[[int, int], None] | None = None,
 ) -> MergeResult:
-    """One xlkpi summary, or else the returns, merged. YearOutsidePlan as merge raises it."""
-    if len(inputs) == 1 and inputs[0].is_file() and is_summary_file(inputs[0]):
+    """One xlkpi summary, or else the returns, merged (paths, or files given as (name,
+    bytes)). YearOutsidePlan as merge raises it."""
+    if len(inputs) == 1 and _is_summary(inputs[0]):
         return from_summary(inputs[0], year=year, previous=previous, rule=rule, limits=limits)
-    return merge(inputs, year=year, previous=previous, rule=rule, limits=limits, jobs=jobs,
+    paths = [item for item in inputs if isinstance(item, Path)]
+    named = [item for item in inputs if not isinstance(item, Path)]
+    if named:
+        return merge_named(named, year=year, previous=previous, rule=rule, limits=limits,
+                           on_file=on_file)  # fmt: skip
+    return merge(paths, year=year, previous=previous, rule=rule, limits=limits, jobs=jobs,
                  on_file=on_file)  # fmt: skip
 
 
+def _is_summary(item: Path | Named) -> bool:
+    if isinstance(item, Path):
+        return item.is_file() and is_summary_file(item)
+    return is_summary_file(item[1])
+
+
 def from_summary(
-    path: Path,
+    path: Path | Named,
     *,
     year: int | None = None,
-    previous: Path | None = None,
+    previous: Path | Named | None = None,
     rule: Rule = DEFAULT_RULE,
     limits: Limits | None = None,
 ) -> MergeResult:
-    """The merge result a summary holds, its hand-corrected grades included."""
+    """The merge result a summary holds (a path or (name, bytes)), its hand-corrected
+    grades included."""
     report = Report()
-    shown = shown_name(path.name)
+    shown = summary_name(path)
     report.ledger.append(LedgerEntry(shown, "", Status.READ, "xlkpi の集計ブックです。"))
     book = open_summary(path, report, limits)
     measures = measures_from_book(book, shown, report) if book is not None else []
