@@ -392,3 +392,13 @@ def test_ungraded_kpis_are_counted_with_their_reason_in_the_document(tmp_path: P
     listed = section(found, "（ビジョンの名称を記入） 成果指標（KPI）達成状況一覧")[0]
     fire_row = next(row for row in listed.rows if row[0] == "24")
     assert fire_row[4] == "－"  # 評価なし, not D
+
+
+def test_without_last_year_its_line_follows_this_years_table(tmp_path: Path) -> None:
+    path = tmp_path / "資料.docx"
+    write_report(read_source([SAMPLES]), path, VISION)
+    overall = section(items(path), "2 全体の達成状況", "3 分野別の達成状況")
+    table = next(i for i, item in enumerate(overall)
+                 if item.kind == "table" and item.rows[0] == ["達成状況", "令和6年度 項目数", "割合"])  # fmt: skip
+    missing = next(i for i, item in enumerate(overall) if "前年度の評価がありません" in item.text)
+    assert missing > table  # not read as the heading of this year's table

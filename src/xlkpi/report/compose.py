@@ -189,11 +189,14 @@ def _overall(result: MergeResult, year: int, tallies: Tallies) -> list[Block]:
          _pie(reiwa_label(y), t.overall, categories, rule))
         for y, t in years
     )  # fmt: skip
-    blocks: list[Block] = [Heading(1, runs("2 全体の達成状況")), Charts(charts, 8.2, 7.0)]
-    if len(years) == 1:
+    blocks: list[Block] = [
+        Heading(1, runs("2 全体の達成状況")),
+        Charts(charts, 8.2, 7.0),
+        _distribution(rule, years),
+    ]
+    if len(years) == 1:  # after this year's table, so that it is not read as last year's
         blocks.append(Para(runs(f"● {reiwa_label(year - 1)}の結果（参考）：",
                                 blank("前年度の評価がありません。--previous で前年度の集計ブックを指定すると掲載します"))))  # fmt: skip
-    blocks.append(_distribution(rule, years))
     for y, t in years:
         blocks += _ungraded_lines(y, t)
     share = tallies.overall.share
