@@ -1,6 +1,6 @@
 """Command line: parse arguments, call the library, render the result. No logic here.
 
-Exit codes (a contract, see README): 0 all read, 1 some input rejected or with
+Exit codes (a contract, see docs/usage.md): 0 all read, 1 some input rejected or with
 errors (the summary is still written), 2 usage, 3 output not writable, 4 a fault
 in xlkpi itself (never 1: a script must not take a crash for a written summary),
 130 on Ctrl-C and 141 when the reader of stdout went away, as a shell reports for

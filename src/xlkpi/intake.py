@@ -21,7 +21,7 @@ ARCHIVE_SUFFIXES = frozenset({".zip", ".lzh", ".7z", ".rar"})
 
 @dataclass(frozen=True)  # no slots: the CLI shows the class defaults
 class Limits:
-    """Caps checked before anything is decompressed (documented in the README)."""
+    """Caps checked before anything is decompressed (documented in docs/usage.md)."""
 
     max_unzipped_bytes: int = 50 * 1024 * 1024
     max_ratio: int = 100  # per zip member larger than 1 MiB
