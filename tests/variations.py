@@ -467,7 +467,7 @@ def _thousands(unit_word: str) -> Shower:
 
 def _as_unit(unit_word: str) -> Shower:
     def change(i: int, role: Role, s: Shown, kpi: KpiSpec) -> Shown:
-        return replace(s, unit=unit_word) if s.unit == "人" else s
+        return replace(s, unit=unit_word + s.unit[1:]) if s.unit.startswith("人") else s
 
     return change
 

@@ -123,6 +123,8 @@ TEXT_FIELDS: tuple[Field, ...] = (
 )
 # Without these three labels a sheet is not a KPI form.
 ANCHORS: tuple[Field, ...] = (NAME, KPI, ACTUALS)
+# Labels of this many fields, on as many rows, make a sheet a form even without its anchors.
+FORM_LIKE_FIELDS = 4
 
 MAX_KPIS = 3
 KPI_ROW_LABEL = "指標{n}"
@@ -143,11 +145,32 @@ def _label_index() -> dict[str, Field]:
     return index
 
 
+# What clerks put around a label without changing it: marks before it (■, ●, ※, ◎ ...),
+# footnote marks and colons after it (※1, *, ：), invisible characters anywhere.
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"))
+_MARKS = "■□◆◇●○◎◉・･※*★☆▼▽▲△►▶▷◀〇♦◼◻-_"
+_LEAD = re.compile(f"^[{re.escape(_MARKS)}]+")
+_TAIL = re.compile(r"(?:※\d*|\*\d*|[:：]|注\d+)+$")
+_WRAPPED = re.compile(r"^\(([^()]*)\)(.*)$")  # 【施策名】 -> 施策名, folded brackets are ()
+
+
+def normalise_label(text: str) -> str:
+    """A label cell's text as the form defines it: NFKC, no spaces, no invisible characters,
+    no decoration before or after, a label wrapped whole in brackets unwrapped."""
+    folded = fold_label(text.translate(_INVISIBLE))
+    folded = _TAIL.sub("", _LEAD.sub("", folded))
+    wrapped = _WRAPPED.match(folded)
+    if wrapped and wrapped.group(1) and not re.fullmatch(r"[\dRH令和平成年度]+", wrapped.group(1)):
+        folded = wrapped.group(1) + wrapped.group(2)
+    return _TAIL.sub("", _LEAD.sub("", folded))
+
+
 def match_label(text: str) -> tuple[Field, LabelText] | None:
     """The field a label cell names, or None. Years in the label are kept."""
-    label = split_label(text)
-    field = _label_index().get(label.core)
-    return (field, label) if field else None
+    label = split_label(normalise_label(text))
+    core = _TAIL.sub("", _LEAD.sub("", label.core))
+    field = _label_index().get(core)
+    return (field, LabelText(core, label.year)) if field else None
 
 
 def inline_label(text: str) -> tuple[Field, str] | None:

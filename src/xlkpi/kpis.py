@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from xlkpi import form
+from xlkpi import form, units
 from xlkpi.labels import Hit, LabelledSheet
 from xlkpi.model import Kpi, Measure, actual_key
 from xlkpi.values import (
@@ -127,8 +127,9 @@ class KpiReader:
         kpis = list(slotted.values())
         actuals = self.read_actuals(grid.rows, columns, len(kpis))
         for index, kpi in slotted.items():
-            for year, (value, pos) in sorted(actuals.get(index, {}).items()):
-                if not self.unit_agrees(kpi, value, pos):
+            for year, (typed, pos) in sorted(actuals.get(index, {}).items()):
+                value = self.in_kpi_unit(kpi, typed, pos)
+                if value is None:
                     continue
                 kpi.actuals[year] = value.value
                 kpi.cells[actual_key(year)] = cell_ref(pos)
@@ -360,7 +361,7 @@ class KpiReader:
         return found[0] if found else None
 
     def take(self, kpi: Kpi, key: str, quantity: Quantity | None, pos: Pos) -> None:
-        if quantity is None or not self.unit_agrees(kpi, quantity, pos):
+        if quantity is None or (quantity := self.in_kpi_unit(kpi, quantity, pos)) is None:
             return
         setattr(kpi, key, quantity.value)
         kpi.cells[key] = cell_ref(pos)
@@ -379,19 +380,27 @@ class KpiReader:
             return
         kpi.direction = direction
 
-    def unit_agrees(self, kpi: Kpi, quantity: Quantity, pos: Pos) -> bool:
-        """A value in another unit than the KPI's is reported and not used: 86.1% typed
-        as a count's actual is most likely the 達成率, and would be graded D."""
+    def in_kpi_unit(self, kpi: Kpi, quantity: Quantity, pos: Pos) -> Quantity | None:
+        """The value in the KPI's unit (千円 and 円 by their scale, 名 as 人, told); None for
+        a value in another unit, reported and not used: 86.1% typed as a count's actual is
+        most likely the 達成率, and would be graded D."""
         if not quantity.unit:
-            return True
+            return quantity
         if not kpi.unit:
             kpi.unit = quantity.unit
-        elif _base_unit(kpi.unit) != _base_unit(quantity.unit):
+            return quantity
+        (mine, unit), (theirs, other) = units.base(kpi.unit), units.base(quantity.unit)
+        if unit != other:
             self.sheet.report(
                 "unit-mismatch", pos, kpi=kpi.name, detail=f"{kpi.unit} と {quantity.unit}"
             )
-            return False
-        return True
+            return None
+        if units.same_counter(kpi.unit, quantity.unit):
+            self.sheet.report("unit-equivalent", pos, kpi=kpi.name, found=quantity.unit,
+                              unit=kpi.unit)  # fmt: skip
+        if mine == theirs:
+            return quantity
+        return Quantity(tidy(quantity.value * theirs / mine), kpi.unit, quantity.note)
 
     def check_kpi(self, kpi: Kpi) -> None:
         where = _pos_of(kpi.cells.get("target"))
@@ -450,10 +459,6 @@ def _value_count(raw: object) -> int:
         return max(1, len(parse_quantities(raw)))
     except BadValue:
         return 1
-
-
-def _base_unit(unit: str) -> str:
-    return unit.split("/")[0]
 
 
 def _pos_of(ref: str | None) -> Pos | None:

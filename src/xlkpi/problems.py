@@ -226,6 +226,11 @@ CATALOG: dict[str, Spec] = {
         "「{kpi}」の単位が一致しません（{detail}）。この値は読み取っていません。",
         "成果指標と同じ単位で、達成率ではなく実績値を記入してください。",
     ),
+    "unit-equivalent": Spec(
+        W,
+        "「{kpi}」の値の単位「{found}」を、指標の単位「{unit}」と同じ意味の単位として読み取りました。",
+        "同じ指標の値は同じ単位で記入してください。",
+    ),
     "percent-as-fraction": Spec(
         W,
         "「{kpi}」は % の指標ですが、{field}が {value} と小数で入力されています。{detail}。",

@@ -31,7 +31,7 @@ class _FormReader(LabelledSheet):
     def read(self) -> SheetResult:
         self.index_labels()
         present = [f for f in form.ANCHORS if f.key in self.hits]
-        if len(present) < 2:
+        if len(present) < 2 and not self.looks_like_form():
             return SheetResult(None, [], is_form=False, note="様式ではないシート")
         missing = [f.label for f in form.ANCHORS if f not in present]
         if missing:
@@ -70,6 +70,12 @@ class _FormReader(LabelledSheet):
         self.check_unread()
         self.check_hidden()
         return SheetResult(measure, self.problems, is_form=True)
+
+    def looks_like_form(self) -> bool:
+        """Labels of several fields, one under another: a form, even if its anchors are not
+        all found (a sheet like that is never only 対象外: what is missing is told)."""
+        rows = {hit.pos[0] for hits in self.hits.values() for hit in hits}
+        return len(self.hits) >= form.FORM_LIKE_FIELDS and len(rows) >= form.FORM_LIKE_FIELDS
 
     def check_filled(self, measure: Measure) -> None:
         """The report prints every field: one left blank (or deleted) is told."""

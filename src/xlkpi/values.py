@@ -16,6 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
+from xlkpi import units
+
 # Units a KPI value may carry. Compared after NFKC and whitespace removal.
 UNITS: tuple[str, ...] = (
     "%",
@@ -104,12 +106,14 @@ class Quantity:
 
 
 class BadValue(Exception):
-    """A cell that should hold a number does not; `code` is a problem code."""
+    """A cell that should hold a number does not; `code` is a problem code, `shown` the
+    text as typed (messages quote it), `text` the text as read (folded, markers out)."""
 
-    def __init__(self, code: str, shown: str) -> None:
+    def __init__(self, code: str, shown: str, text: str | None = None) -> None:
         super().__init__(code, shown)
         self.code = code
         self.shown = shown
+        self.text = shown if text is None else text
 
 
 def nfkc(text: str) -> str:
@@ -152,7 +156,8 @@ def parse_quantities(raw: object, *, percent_format: bool = False) -> list[Quant
         raise BadValue("value-date", str(raw))
     if isinstance(raw, int | float):
         return [_from_number(raw, percent_format)]
-    text = nfkc(str(raw)).strip()
+    typed = str(raw).strip()
+    text = nfkc(unmark(typed)).strip()
     if text in BLANK_MARKERS:
         return []
     one = _parse_token(text)
@@ -163,12 +168,30 @@ def parse_quantities(raw: object, *, percent_format: bool = False) -> list[Quant
         many = [_parse_token(token) for token in tokens]
         if all(q is not None for q in many):
             return [q for q in many if q is not None]
+    shown = " ".join(typed.split())
     if text.upper() in _EXCEL_ERRORS:
-        raise BadValue("cell-error", text)
+        raise BadValue("cell-error", shown, text)
     match = _NUMBER.match(text)
     if match and match.group("unit")[:1] not in "_,.0123456789":
-        raise BadValue("value-unknown-unit", text)
-    raise BadValue("value-not-number", text)
+        raise BadValue("value-unknown-unit", shown, text)
+    raise BadValue("value-not-number", shown, text)
+
+
+# Circled and bracketed numbers mark which KPI a value belongs to (①636人 ②127人). NFKC
+# would fold ① into 1 and make it a digit of the value: they are taken out first.
+_MARKERS = re.compile(
+    "[\u2460-\u2473\u2474-\u2487\u2488-\u249b\u24ea-\u24ff\u2776-\u2793"
+    "\u3251-\u325f\u32b1-\u32bf]"
+)
+
+
+def unmark(text: str) -> str:
+    """A value cell's text with its KPI markers (① ⑴ ⒈ ❶ ㉑) made spaces."""
+    return _MARKERS.sub(" ", text) if _MARKERS.search(text) else text
+
+
+def has_markers(text: str) -> bool:
+    return _MARKERS.search(text) is not None
 
 
 # A value with a note: "10,334人（速報値）", "12,000人 (R10)", "58.4% ※見込み",
@@ -190,9 +213,9 @@ def noted_value(refused: BadValue) -> Quantity:
     """
     if refused.code not in ("value-unknown-unit", "value-not-number"):
         raise refused
-    if _is_range(refused.shown):
-        raise BadValue("value-range", refused.shown)
-    value, word, after = refused.shown, "", None
+    if _is_range(refused.text):
+        raise BadValue("value-range", refused.shown, refused.text)
+    value, word, after = refused.text, "", None
     if (start := _NOTE_WORD.match(value)) is not None:
         value, word = value[start.end() :], start.group(1)
     if value.endswith(")") and "(" in value:
@@ -200,15 +223,17 @@ def noted_value(refused: BadValue) -> Quantity:
         value, after = value[:opening], value[opening + 1 : -1]
     elif "※" in value:
         value, after = value.split("※", 1)
+    elif (trailing := _trailing_note(value)) is not None:
+        value, after = trailing
     value = value.strip()
     bound = next((b for b in (*_FLOORS, *_CEILINGS) if value.endswith(b)), "")
     if bound:
         value = value[: -len(bound)].rstrip()
     if after is not None:
         after = after.strip()
-        if after in _UNIT_SET and not bound:
+        if after in _UNIT_SET and not bound and re.fullmatch(r"[-−▲△]?[\d,.]+", value):
             value, after = value + after, ""
-        elif not after or ")" in after or "※" in after:
+        elif not after or ")" in after or "※" in after or after in _UNIT_SET:
             raise refused  # an empty note, or more than one
     elif not word and not bound:
         raise refused  # nothing around the value: it is what could not be read
@@ -216,8 +241,35 @@ def noted_value(refused: BadValue) -> Quantity:
     if found is None:
         raise refused
     if bound in _CEILINGS:
-        raise BadValue("value-at-most", refused.shown)
+        raise BadValue("value-at-most", refused.shown, refused.text)
     return Quantity(found.value, found.unit, "、".join(n for n in (word, bound, after) if n))
+
+
+# Words that say what kind of figure a value is, written right after it: 695人速報値.
+NOTE_WORDS = ("速報値", "速報", "見込み", "見込値", "見込", "暫定値", "暫定", "概数", "推計値",
+              "推計", "確定値", "確定", "予定", "時点", "現在")  # fmt: skip
+
+
+def _trailing_note(text: str) -> tuple[str, str] | None:
+    """ "695人 速報値" or "695人速報値" -> ("695人", "速報値"); None when the text after the
+    value is no note (another number, or text that is not a note word after no space)."""
+    head, _, rest = text.partition(" ")
+    rest = rest.strip()
+    if (
+        0 < len(rest) <= 20
+        and any(note in rest for note in NOTE_WORDS)
+        and not any(c in rest for c in "()※\n")
+        and _parse_token(head) is not None
+    ):
+        return head, rest
+    match = _NUMBER.match(text)
+    if match is None:
+        return None
+    unit = match.group("unit")
+    for note in NOTE_WORDS:
+        if unit.endswith(note) and _parse_token(text[: len(text) - len(note)]) is not None:
+            return text[: len(text) - len(note)], note
+    return None
 
 
 def _is_range(text: str) -> bool:
@@ -252,16 +304,15 @@ def _parse_token(text: str) -> Quantity | None:
     match = _NUMBER.match(text)
     if match is None:
         return None
-    unit = re.sub(r"\s+", "", match.group("unit"))
-    ten_thousands = unit.startswith("万")  # "12.5万人" is 125,000人
-    if ten_thousands:
-        unit = unit[1:]
-    if unit and unit not in _UNIT_SET:
+    typed = match.group("unit").strip()  # a word of its own is never split by spaces
+    found = units.read_unit(re.sub(r"\s+", "", typed), _UNIT_SET, words=not re.search(r"\s", typed))
+    if found is None:
         return None
+    multiplier, unit = found  # "12.5万人" is 125,000人, "1.2千件" 1,200件
     digits = match.group("int").replace(",", "")
     if match.group("frac"):
         digits += "." + match.group("frac")
-    value = Decimal(digits) * 10_000 if ten_thousands else Decimal(digits)
+    value = Decimal(digits) * multiplier
     if match.group("sign") in _NEGATIVE:
         value = -value
     return Quantity(tidy(value), unit)
