@@ -440,7 +440,7 @@ def test_a_target_range_is_named_as_a_range(tmp_path: Path) -> None:
     assert only(result).kpis[0].grades == {}
     assert problems(result) == [("施策24", "F8", "value-range"), ("施策24", "F8", "target-missing")]
     assert result.report.problems[0].message == (
-        "「11,000~12,000人」は範囲の書き方のため、数値として読み取っていません。"
+        "「11,000～12,000人」は範囲の書き方のため、数値として読み取っていません。"
     )
 
 

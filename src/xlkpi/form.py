@@ -126,6 +126,27 @@ ANCHORS: tuple[Field, ...] = (NAME, KPI, ACTUALS)
 # Labels of this many fields, on as many rows, make a sheet a form even without its anchors.
 FORM_LIKE_FIELDS = 4
 
+# Rows under the 実績値 header and columns beside its years that are not KPI values:
+# a 達成率 row (worked out from the values), a 実績/見込 status row, a 備考 column.
+NOT_KPI_ROWS = ("達成率", "達成度", "進捗率", "達成状況", "区分", "状況", "備考")
+STATUS_WORDS = frozenset({"実績", "実績値", "見込", "見込み", "見込値", "速報", "速報値", "確定",
+                          "確定値", "予定", "計画", "暫定", "暫定値", "目標"})  # fmt: skip
+REMARKS = ("備考", "摘要", "注記", "特記事項", "メモ", "コメント", "注")
+
+
+def is_remarks(raw: object) -> bool:
+    return type(raw) is str and normalise_label(raw) in REMARKS
+
+
+def not_kpi_row(head: object, cells: list[object]) -> bool:
+    """A row of the actuals grid that holds no KPI's values: headed 達成率 (or the like),
+    or with only status words (実績, 見込) in its cells."""
+    if type(head) is str and head.strip():
+        return split_label(normalise_label(head)).core in NOT_KPI_ROWS
+    texts = [normalise_label(str(c)) for c in cells]
+    return bool(texts) and all(t in STATUS_WORDS for t in texts)
+
+
 MAX_KPIS = 3
 KPI_ROW_LABEL = "指標{n}"
 # 指標2, KPI2, 2, ② and (2), perhaps with a unit after: 指標2（人）

@@ -60,9 +60,22 @@ class KpiReader:
         while row < self.sheet.grid.height:
             if any(h.pos[1] <= label_col for h in self.sheet.row_hits.get(row, [])):
                 break
-            head = self.sheet.grid.value((row, label_col))
+            # the 実績値 label merged down over its rows leaves their heads blank
+            head = None if (row, label_col) in self.sheet.grid.anchors else self.sheet.grid.value((row, label_col))
             numbered = form.kpi_row_number(head)
             self.sheet.seen.add((row, label_col))
+            values = [p for col in columns if (p := self.cell_in(row, col)) is not None]
+            if numbered is None and form.not_kpi_row(head, [self.sheet.grid.value(p) for p in values]):
+                # a 達成率 or 実績/見込 row: no KPI's values, told and left unread
+                found = clean_text(head) or clean_text(self.sheet.grid.value(values[0]))
+                self.sheet.report("remarks-not-read", (row, label_col) if head else values[0],
+                                  found=found, what="行")  # fmt: skip
+                self.sheet.seen.update(values)
+                self.sheet.seen.update(
+                    (row, c) for c in range(label_col + 1, len(self.sheet.grid.rows[row]))
+                )
+                row += 1
+                continue
             if numbered is None and not is_blank(head):
                 grid.named[row] = clean_text(head)  # a KPI's name, or a note: told apart later
             else:
@@ -258,8 +271,9 @@ class KpiReader:
         if hit is None:
             return []
         found: list[tuple[Quantity, Pos]] = []
-        for order, pos in enumerate(self.sheet.filled(hit)):
-            if order == 1:
+        cells = self.sheet.filled(hit)
+        for order, pos in enumerate(cells):
+            if order == 1 and pos[0] == cells[0][0]:  # one row each: a label merged down
                 self.sheet.report(
                     "layout-irregular",
                     pos,
@@ -344,11 +358,17 @@ class KpiReader:
         for row in actual_rows.values():
             for col in range(label_col + 1, len(self.sheet.grid.rows[row])):
                 pos = self.cell_in(row, col)
-                if pos is not None and col not in columns:
-                    self.sheet.seen.add(pos)
-                    self.sheet.report(
-                        "value-outside-years", pos, found=clean_text(self.sheet.grid.value(pos))
-                    )
+                if pos is None or col in columns:
+                    continue
+                if col in self.sheet.remarks_columns:
+                    self.sheet.seen.add(pos)  # a 備考 column: told once, at its header
+                    continue
+                if self.sheet.grid.is_hidden(pos):
+                    continue  # a hidden helper column: told as a cell not read
+                self.sheet.seen.add(pos)
+                self.sheet.report(
+                    "value-outside-years", pos, found=clean_text(self.sheet.grid.value(pos))
+                )
         return found
 
     # --- one KPI's values ---------------------------------------------------------------

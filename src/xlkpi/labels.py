@@ -19,6 +19,10 @@ from xlkpi.values import (
     Quantity,
     YearMismatch,
     clean_text,
+    era_less_year,
+    era_name,
+    reiwa_label,
+    shown_year,
     is_blank,
     noted_value,
     parse_quantities,
@@ -27,6 +31,7 @@ from xlkpi.values import (
 )
 from xlkpi.workbook import Pos, SheetGrid, cell_ref
 
+_HEADER_FIELDS = (form.ACTUALS, form.FISCAL_YEARS, form.BUDGET)
 _LABEL_MAX = 40  # longer strings are free text, never labels
 TEXT_LIMIT = 32_000  # below Excel's 32,767 characters per cell, with room for joined parts
 
@@ -75,6 +80,8 @@ class LabelledSheet:
     seen: set[Pos] = field(default_factory=set)  # cells read as a label, a head or a value
     label_col: int = -1  # the column of the form's 施策名 label, once found
     right_edge: int | None = None  # the form's last year column, once found (last_year_column)
+    _spans: dict[Pos, Pos] | None = None  # merged cell -> its last (row, column)
+    remarks_columns: set[int] = field(default_factory=set)  # 備考 beside the year headers
 
     # --- problems and cells ---------------------------------------------------------
 
@@ -144,31 +151,63 @@ class LabelledSheet:
         return [found]
 
     def region(self, hit: Hit) -> list[Pos]:
-        """Cells right of a label up to the next label on the same row.
+        """The cells a label names: right of it up to the next label, on every row the label
+        is merged over; else, when a label stands right of it (a row of labels), the cell
+        below it.
 
         The label again with a year (「R6実績」 right of 実績値) is a year header, not a stop.
+        A year-header label (実績値, 実施年度) names its own row only: the rows it is merged
+        over are the rows under the header.
         """
         row, col = hit.pos
-        stop = len(self.grid.rows[row]) if row < self.grid.height else 0
-        for other in self.row_hits.get(row, ()):
-            if col < other.pos[1] < stop and not (
-                other.field is hit.field and other.label.year is not None
-            ):
-                stop = other.pos[1]
+        last_row, last_col = self.span(hit.pos)
+        if hit.field in _HEADER_FIELDS:
+            last_row = row
         anchors = self.grid.anchors
-        return [(row, c) for c in range(col + 1, stop) if (row, c) not in anchors]
+        cells: list[Pos] = []
+        for r in range(row, min(last_row, self.grid.height - 1) + 1):
+            stop = len(self.grid.rows[r])
+            for c in range(last_col + 1, stop):
+                other = self.label_at((r, c))
+                if other is not None and not (
+                    other.field is hit.field and other.label.year is not None
+                ):
+                    stop = c
+                    break
+            cells.extend((r, c) for c in range(last_col + 1, stop) if (r, c) not in anchors)
+        if hit.field not in _HEADER_FIELDS and not any(not self.empty(p) for p in cells):
+            beside = self.label_at((row, last_col + 1))
+            below = (last_row + 1, col)
+            if (beside is not None or last_col + 1 >= len(self.grid.rows[row])) and (
+                below[0] < self.grid.height
+                and self.label_at(below) is None
+                and not self.empty(below)
+                and (hit.field is not form.KPI or form.kpi_row_number(self.grid.value(below)) is None)
+            ):
+                return [below]
+        return cells
+
+    def span(self, pos: Pos) -> Pos:
+        """The last (row, column) a merged cell covers; `pos` itself when not merged."""
+        if self._spans is None:
+            spans: dict[Pos, Pos] = {}
+            for (r, c), (ar, ac) in self.grid.anchors.items():
+                er, ec = spans.get((ar, ac), (ar, ac))
+                spans[(ar, ac)] = (max(er, r), max(ec, c))
+            self._spans = spans
+        return self._spans.get(pos, pos)
+
+    def label_at(self, pos: Pos) -> Hit | None:
+        """The label in a cell, or in the merged cell it belongs to."""
+        anchor = self.grid.anchors.get(pos, pos)
+        return next((h for h in self.row_hits.get(anchor[0], ()) if h.pos == anchor), None)
 
     def filled(self, hit: Hit) -> list[Pos]:
         """The filled cells of a label's region, worked out once per label."""
         found = self.filled_cells.get(hit.pos)
         if found is not None:
             return found
-        cells = self.region(hit)
-        if self.grid.errors or self.grid.formulas:
-            found = [p for p in cells if not self.empty(p)]
-        else:  # the common case: region cells are plain cells of the label's row
-            values = self.grid.rows[hit.pos[0]]
-            found = [p for p in cells if not is_blank(values[p[1]])]
+        found = [p for p in self.region(hit) if not self.empty(p)]
         self.filled_cells[hit.pos] = found
         self.seen.update(found)
         return found
@@ -184,7 +223,7 @@ class LabelledSheet:
         the field's (they stay unread, and are told)."""
         edge = self.right_edge
         cells = self.filled(hit)
-        if edge is not None and cells and cells[-1][1] > edge:
+        if edge is not None and any(p[1] > edge for p in cells):
             self.seen.difference_update(p for p in cells if p[1] > edge)
             cells = [p for p in cells if p[1] <= edge]
         parts = [self.text(p) for p in cells]
@@ -258,17 +297,37 @@ class LabelledSheet:
 
     # --- years: budgets and actuals ------------------------------------------------------
 
+    def header_year(self, pos: Pos, raw: object) -> tuple[int, str] | None:
+        """A year header's year: as written (2024 (R6), FY2024, 令和6年度), a date shown as
+        its year by its format, or 6年度 with the era the plan period makes certain (both
+        told). Raises YearMismatch."""
+        if pos in self.grid.years and (year := shown_year(raw)) is not None:
+            self.report("year-from-date", pos, year=year, shown=f"{year} ({era_name(year)})")
+            return year, ""
+        found = parse_year(raw)
+        if found is None:
+            period = form.DEFAULT_PERIOD
+            found = era_less_year(raw, period.first_year, period.last_year)
+            if found is not None:
+                self.report("year-era-assumed", pos, found=clean_text(raw),
+                            shown=reiwa_label(found[0]), year=found[0])  # fmt: skip
+        return found
+
     def year_columns(self, hit: Hit) -> dict[int, tuple[int, str]]:
         """col -> (year, text after the year) for a year header row."""
         found: dict[int, tuple[int, str]] = {}
         for pos in self.filled(hit):
             raw = self.grid.value(pos)
             try:
-                year = parse_year(raw)
+                year = self.header_year(pos, raw)
             except YearMismatch:
                 self.report("year-mismatch", pos, found=clean_text(raw))
                 continue
             if year is None:
+                if form.is_remarks(raw):  # a 備考 column beside the years: not read
+                    self.remarks_columns.add(pos[1])
+                    self.report("remarks-not-read", pos, found=clean_text(raw), what="列")
+                    continue
                 self.report("year-header-invalid", pos, found=clean_text(raw))
                 continue
             if year[1] and _is_label_of(hit.field, year[1]):  # 「R6実績」: the label, not a value

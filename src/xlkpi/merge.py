@@ -357,7 +357,12 @@ def _drop_duplicates(measures: list[Measure], report: Report) -> list[Measure]:
         kept[key] = measure
         if measure.number is not None:
             clash = numbers.setdefault(measure.number, measure)
-            if clash is not measure:
+            if clash is not measure and (measure.number_from_sheet or clash.number_from_sheet):
+                # departments number their own sheets 施策1, 施策2 ...: no conflict, told
+                report.add(problem("number-from-sheet", **where, number=measure.number,
+                                   other=f"{clash.file}!{clash.sheet}"))  # fmt: skip
+                measure.number = None
+            elif clash is not measure:
                 report.add(
                     problem(
                         "duplicate-number",

@@ -52,6 +52,7 @@ class Measure:
     evaluation_year: int | None = None
     file: str = ""
     sheet: str = ""
+    number_from_sheet: bool = False  # no 施策番号 on the form: the number is the sheet name's
 
     def __reduce__(self) -> tuple[type[Measure], tuple[Any, ...]]:
         return Measure, _MEASURE_FIELDS(self)

@@ -28,6 +28,8 @@ def read_sheet(grid: SheetGrid, file: str) -> SheetResult:
 
 
 class _FormReader(LabelledSheet):
+    number_from_sheet = False
+
     def read(self) -> SheetResult:
         self.index_labels()
         present = [f for f in form.ANCHORS if f.key in self.hits]
@@ -166,6 +168,7 @@ class _FormReader(LabelledSheet):
             return
         measure.name = name.replace("\n", " ")
         measure.number = self.read_number()
+        measure.number_from_sheet = self.number_from_sheet
         if viewpoint_hit is None or not viewpoint:
             self.report("viewpoint-missing", viewpoint_hit.pos if viewpoint_hit else None)
         else:
@@ -217,6 +220,7 @@ class _FormReader(LabelledSheet):
                 return None
         from_sheet = re.fullmatch(r"(?:No\.?|施策)?\s*(\d{1,5})", nfkc(self.grid.name).strip())
         if from_sheet:
+            self.number_from_sheet = True
             return int(from_sheet.group(1))
         self.report("number-missing", hit.pos if hit else None)
         return None

@@ -336,7 +336,7 @@ def tidy(value: Decimal) -> Decimal:
 _ERA_START = {"R": 2018, "令和": 2018, "H": 1988, "平成": 1988}
 _ERA = r"(?P<era{n}>R|令和|H|平成)\s*(?P<num{n}>\d{{1,2}}|元)"
 _YEAR_HEAD = re.compile(
-    r"^(?:"
+    r"^(?:FY\s*)?(?:"
     r"(?P<west>\d{4})(?!\d)\s*年?度?\s*(?:\(\s*" + _ERA.format(n=1) + r"\s*年?度?\s*\)\s*)?年?度?"
     r"|" + _ERA.format(n=2) + r"\s*年?度?\s*(?:\(\s*(?P<west2>\d{4})\s*年?度?\s*\))?"
     r")\s*(?P<rest>.*)$",
@@ -380,6 +380,8 @@ def _parse_year(raw: object) -> tuple[int, str] | None:
         return (whole, "") if whole == raw and 1989 <= whole <= 2200 else None
     text = nfkc(str(raw)).strip()
     text = text.replace("（", "(").replace("）", ")")
+    if text[:2].lower() == "fy":
+        text = "FY" + text[2:]
     match = _YEAR_HEAD.match(text)
     if match is None:
         return None
@@ -393,6 +395,38 @@ def _parse_year(raw: object) -> tuple[int, str] | None:
     if west and from_era is not None and from_era != year:
         raise YearMismatch(text)
     return year, match.group("rest").strip()
+
+
+_ERA_LESS = re.compile(r"^(\d{1,2}|元)\s*年度?\s*(?P<rest>.*)$", re.DOTALL)
+
+
+def era_less_year(raw: object, first_year: int, last_year: int) -> tuple[int, str] | None:
+    """ "6年度" with no era: the 令和 year when it lies within the plan period (or a year of
+    it: the form's own columns), where no 平成 year could; None otherwise."""
+    if type(raw) is not str:
+        return None
+    match = _ERA_LESS.match(nfkc(raw).strip())
+    if match is None:
+        return None
+    number = 1 if match.group(1) == "元" else int(match.group(1))
+    reiwa, heisei = _ERA_START["R"] + number, _ERA_START["H"] + number
+    near = range(first_year - 1, last_year + 2)
+    if reiwa in near and heisei not in near:
+        return reiwa, match.group("rest").strip()
+    return None
+
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 is 1900-01-01 (with Excel's 1900 leap day)
+
+
+def shown_year(raw: object) -> int | None:
+    """The year a date cell shows when its format shows only the year (「令和6年度」,
+    「2024年度」): a date, or the serial number calamine gives for an era format."""
+    if isinstance(raw, dt.datetime | dt.date):
+        return raw.year
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and 1 <= raw < 2_958_466:
+        return (EXCEL_EPOCH + dt.timedelta(days=int(raw))).year
+    return None
 
 
 def plain_year(text: str) -> int | None:

@@ -24,6 +24,7 @@ import defusedxml.ElementTree as SafeET
 import python_calamine as calamine
 from defusedxml import DefusedXmlException
 
+from xlkpi import numfmt
 from xlkpi.intake import Limits
 from xlkpi.ole import ole_kind
 
@@ -71,7 +72,8 @@ class SheetGrid:
     name: str
     rows: Sequence[Sequence[object]]
     anchors: dict[Pos, Pos] = field(default_factory=dict)  # merged cell -> its top-left
-    percent: set[Pos] = field(default_factory=set)
+    percent: set[Pos] = field(default_factory=set)  # numbers shown as percents
+    years: set[Pos] = field(default_factory=set)  # dates shown as a year: 「令和6年度」
     formulas: dict[Pos, str] = field(default_factory=dict)
     uncached: set[Pos] = field(default_factory=set)  # formulas saved without a result
     errors: dict[Pos, str] = field(default_factory=dict)
@@ -97,6 +99,7 @@ class SheetGrid:
             [row[:width] for row in self.rows[:height]],
             {p: a for p, a in self.anchors.items() if inside(p) and inside(a)},
             {p for p in self.percent if inside(p)},
+            {p for p in self.years if inside(p)},
             {p: f for p, f in self.formulas.items() if inside(p)},
             {p for p in self.uncached if inside(p)},
             {p: e for p, e in self.errors.items() if inside(p)},
@@ -159,7 +162,7 @@ class Workbook:
         calc = root.find(f"{{{_MAIN_NS}}}calcPr")
         self._formulas_trusted = calc is None or calc.get("fullCalcOnLoad") not in ("1", "true")
         styles = next((t for t, kind in rels.values() if kind == "styles"), None)
-        self._percent_styles = _percent_styles(self._read(styles)) if styles in names else set()
+        self._styles = _shown_styles(self._read(styles)) if styles in names else {}
         try:
             self._book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         except Exception as exc:  # calamine raises several unrelated types
@@ -217,7 +220,7 @@ class Workbook:
                 for c in range(c0, min(c1, width - 1) + 1):
                     if (r, c) != (r0, c0):
                         grid.anchors[(r, c)] = (r0, c0)
-        _scan_cells(xml, self._percent_styles, grid)
+        _scan_cells(xml, self._styles, grid)
         if b'hidden="' in xml:
             grid.hidden_rows, grid.hidden_columns = _hidden_lines(xml)
         return grid
@@ -415,27 +418,36 @@ _XF_BLOCK = re.compile(rb"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", re.S)
 _XF = re.compile(rb"<(?:\w+:)?xf\b([^>]*)>")
 _NUMFMT = re.compile(rb"<(?:\w+:)?numFmt\b([^>]*)>")
 _ATTR = re.compile(rb'\b(numFmtId|formatCode|r|s|t)="([^"]*)"')
-_PERCENT_BUILTIN = {9, 10}
+_SHOWN_KINDS = (numfmt.PERCENT, numfmt.YEAR)  # what a number's format changes for the reader
 
 
-def _percent_styles(styles: bytes) -> set[int]:
-    """Indices of cellXfs whose number format shows a percent sign."""
+def _xml_text(raw: bytes) -> str:
+    """An attribute's text with XML's character references resolved (&quot; is ")."""
+    text = raw.decode("utf-8", "replace")
+    text = re.sub(r"&#x([0-9a-fA-F]+);", lambda m: chr(int(m.group(1), 16)), text)
+    text = re.sub(r"&#(\d+);", lambda m: chr(int(m.group(1))), text)
+    return unescape(text.replace("&quot;", '"').replace("&apos;", "'"))
+
+
+def _shown_styles(styles: bytes) -> dict[int, str]:
+    """cellXfs index -> numfmt kind, for the styles whose format shows a number as a percent
+    or as a year (a date formatted 「令和6年度」); the format code read by its grammar."""
     _refuse_entities(styles)
-    percent_formats = set(_PERCENT_BUILTIN)
+    codes = {i: code for i, code in numfmt.BUILTIN.items()}
     for match in _NUMFMT.finditer(styles):
         attrs = dict(_ATTR.findall(match.group(1)))
-        code = unescape(attrs.get(b"formatCode", b"").decode("utf-8", "replace"))
-        code = re.sub(r'"[^"]*"|\\.', "", code)
-        if "%" in code and attrs.get(b"numFmtId", b"").isdigit():
-            percent_formats.add(int(attrs[b"numFmtId"]))
+        if attrs.get(b"numFmtId", b"").isdigit():
+            codes[int(attrs[b"numFmtId"])] = _xml_text(attrs.get(b"formatCode", b""))
     block = _XF_BLOCK.search(styles)
     if block is None:
-        return set()
-    found: set[int] = set()
+        return {}
+    found: dict[int, str] = {}
     for index, match in enumerate(_XF.finditer(block.group(0))):
         fmt = dict(_ATTR.findall(match.group(1))).get(b"numFmtId", b"0")
-        if fmt.isdigit() and int(fmt) in percent_formats:
-            found.add(index)
+        if fmt.isdigit() and int(fmt) in codes:
+            kind = numfmt.kind(codes[int(fmt)])
+            if kind in _SHOWN_KINDS:
+                found[index] = kind
     return found
 
 
@@ -564,39 +576,45 @@ def _percent_cells(styles: tuple[bytes, ...]) -> tuple[re.Pattern[bytes], re.Pat
     """Cells with one of these styles, attributes in the order Excel writes them; any cell."""
     alternatives = b"|".join(styles)
     strict = re.compile(
-        rb'<c r="([A-Z]{1,3}\d{1,7})" s="(?:' + alternatives + rb')"(?: t="(\w+)")?[ >/]'
+        rb'<c r="([A-Z]{1,3}\d{1,7})" s="(' + alternatives + rb')"(?: t="(\w+)")?[ >/]'
     )
     loose = re.compile(rb' s="(?:' + alternatives + rb')"')
     return strict, loose
 
 
-def _scan_cells(xml: bytes, percent_styles: set[int], grid: SheetGrid) -> None:
-    """Record percent-formatted numbers, formulas and error cells of a sheet."""
-    wanted = tuple(b"%d" % i for i in sorted(percent_styles) if b's="%d"' % i in xml)
+def _scan_cells(xml: bytes, styles: dict[int, str], grid: SheetGrid) -> None:
+    """Record percent- and year-formatted numbers, formulas and error cells of a sheet."""
+    wanted = tuple(b"%d" % i for i in sorted(styles) if b's="%d"' % i in xml)
+    kinds = {b"%d" % i: kind for i, kind in styles.items()}
     # <f> and <f ...> are cell formulas (data validations hold <formula1>, not these).
     special = b"<f>" in xml or b"<f " in xml or b't="e"' in xml or b":c " in xml
     if not wanted and not special:
         return
-    if wanted and not special:  # the common case: only percent cells, found in C
+    if wanted and not special:  # the common case: only formatted cells, found in C
         strict, loose = _percent_cells(wanted)
         found = strict.findall(xml)
         if len(found) == len(loose.findall(xml)):
-            for ref, kind in found:
+            for ref, style, kind in found:
                 if kind in (b"", b"n"):
                     pos = parse_ref(ref.decode("ascii"))
                     if pos is not None:
-                        grid.percent.add(pos)
+                        _mark(grid, pos, kinds[style])
             return
-    _scan_every_cell(xml, set(wanted), grid)
+    _scan_every_cell(xml, kinds, grid)
 
 
-def _scan_every_cell(xml: bytes, wanted_styles: set[bytes], grid: SheetGrid) -> None:
+def _mark(grid: SheetGrid, pos: Pos, kind: str) -> None:
+    (grid.percent if kind == numfmt.PERCENT else grid.years).add(pos)
+
+
+def _scan_every_cell(xml: bytes, kinds: dict[bytes, str], grid: SheetGrid) -> None:
     for pos, attrs, inner in _cells(xml):
         if pos is None:
             continue
         kind = attrs.get(b"t", b"n")
-        if kind == b"n" and attrs.get(b"s") in wanted_styles:
-            grid.percent.add(pos)
+        style = attrs.get(b"s")
+        if kind == b"n" and style in kinds:
+            _mark(grid, pos, kinds[style])
         formula = _FORMULA.search(inner)
         if formula is not None:
             text = unescape((formula.group(1) or b"").decode("utf-8", "replace"))
