@@ -387,10 +387,7 @@ def test_a_target_in_another_unit_is_not_used(tmp_path: Path) -> None:
     result = typed_over(tmp_path, {"F8": "12000件"})
     [kpi] = only(result).kpis
     assert (kpi.target, kpi.grades) == (None, {})
-    assert problems(result) == [
-        ("施策24", "F8", "unit-mismatch"),
-        ("施策24", "F8", "target-missing"),
-    ]
+    assert problems(result) == [("施策24", "F8", "unit-mismatch")]  # refused, so not missing
 
 
 def test_a_unit_per_year_agrees_with_the_unit(tmp_path: Path) -> None:
@@ -427,10 +424,7 @@ def test_a_target_as_a_floor_or_a_ceiling(tmp_path: Path) -> None:
     assert problems(floor) == [("施策24", "F8", "value-note")]
     ceiling = typed_over(tmp_path, {"F8": "12,000人以下"})
     assert only(ceiling).kpis[0].grades == {}
-    assert problems(ceiling) == [
-        ("施策24", "F8", "value-at-most"),
-        ("施策24", "F8", "target-missing"),
-    ]
+    assert problems(ceiling) == [("施策24", "F8", "value-at-most")]  # refused, not missing
     assert "[direction]" in ceiling.report.problems[0].hint
 
 
@@ -438,7 +432,7 @@ def test_a_target_range_is_named_as_a_range(tmp_path: Path) -> None:
     """「11,000～12,000人」 is not graded against either end, and the message says why."""
     result = typed_over(tmp_path, {"F8": "11,000～12,000人"})
     assert only(result).kpis[0].grades == {}
-    assert problems(result) == [("施策24", "F8", "value-range"), ("施策24", "F8", "target-missing")]
+    assert problems(result) == [("施策24", "F8", "value-range")]  # refused, so not also missing
     assert result.report.problems[0].message == (
         "「11,000～12,000人」は範囲の書き方のため、数値として読み取っていません。"
     )
@@ -737,7 +731,7 @@ FORM_CHECKS = {
         {"B8": None, "D8": None, "E8": None, "F8": None, "B18": None},
         [("A7", "kpi-missing")],
     ),
-    "form-incomplete": ({"A17": None}, [("", "form-incomplete")]),  # the 実績値 label deleted
+    "form-incomplete": ({"A17": None}, [("A2", "form-incomplete")]),  # the 実績値 label deleted
 }
 
 

@@ -128,7 +128,8 @@ FORM_LIKE_FIELDS = 4
 
 # Rows under the 実績値 header and columns beside its years that are not KPI values:
 # a 達成率 row (worked out from the values), a 実績/見込 status row, a 備考 column.
-NOT_KPI_ROWS = ("達成率", "達成度", "進捗率", "達成状況", "区分", "状況", "備考")
+NOT_KPI_ROWS = ("達成率", "達成度", "進捗率", "達成状況")
+STATUS_HEADS = ("区分", "状況", "状態")
 STATUS_WORDS = frozenset({"実績", "実績値", "見込", "見込み", "見込値", "速報", "速報値", "確定",
                           "確定値", "予定", "計画", "暫定", "暫定値", "目標"})  # fmt: skip
 REMARKS = ("備考", "摘要", "注記", "特記事項", "メモ", "コメント", "注")
@@ -141,8 +142,11 @@ def is_remarks(raw: object) -> bool:
 def not_kpi_row(head: object, cells: list[object]) -> bool:
     """A row of the actuals grid that holds no KPI's values: headed 達成率 (or the like),
     or with only status words (実績, 見込) in its cells."""
-    if type(head) is str and head.strip():
-        return split_label(normalise_label(head)).core in NOT_KPI_ROWS
+    named = split_label(normalise_label(head)).core if type(head) is str else ""
+    if named in NOT_KPI_ROWS:
+        return True
+    if named not in ("", *STATUS_HEADS):
+        return False
     texts = [normalise_label(str(c)) for c in cells]
     return bool(texts) and all(t in STATUS_WORDS for t in texts)
 

@@ -260,10 +260,13 @@ class KpiReader:
         for key, found in (("baseline", baselines), ("target", targets)):
             for index, (quantity, pos) in enumerate(found[: len(kpis)]):
                 self.take(kpis[index], key, quantity, pos)
-        if target_hit is not None:
-            cells = self.sheet.region(target_hit)
-            for kpi in kpis:
-                kpi.cells.setdefault("target", cell_ref(cells[0] if cells else target_hit.pos))
+        for key, hit in (("target", target_hit), ("baseline", base_hit)):
+            if hit is not None:  # where a missing value belongs, or was refused
+                cells = self.sheet.filled(hit) or self.sheet.region(hit)
+                for index, kpi in enumerate(kpis):
+                    cell = cells[min(index, len(cells) - 1)] if cells else hit.pos
+                    if key == "target" or cell in self.sheet.refused:
+                        kpi.cells.setdefault(key, cell_ref(cell))
         return kpis
 
     def value_list(self, hit: Hit | None, *, extra_ok: bool) -> list[tuple[Quantity, Pos]]:
@@ -411,6 +414,7 @@ class KpiReader:
             return quantity
         (mine, unit), (theirs, other) = units.base(kpi.unit), units.base(quantity.unit)
         if unit != other:
+            self.sheet.refused.add(pos)
             self.sheet.report(
                 "unit-mismatch", pos, kpi=kpi.name, detail=f"{kpi.unit} と {quantity.unit}"
             )
@@ -423,13 +427,15 @@ class KpiReader:
         return Quantity(tidy(quantity.value * theirs / mine), kpi.unit, quantity.note)
 
     def check_kpi(self, kpi: Kpi) -> None:
+        """A missing target or baseline is told, unless its cell's value was refused (told
+        already: a value that cannot be read is not also missing)."""
         where = _pos_of(kpi.cells.get("target"))
-        if kpi.target is None:
+        refused = self.sheet.refused
+        if kpi.target is None and where not in refused:
             self.sheet.report("target-missing", where, kpi=kpi.name)
-        if kpi.baseline is None:
-            self.sheet.report(
-                "baseline-missing", _pos_of(kpi.cells.get("baseline")) or where, kpi=kpi.name
-            )
+        base = _pos_of(kpi.cells.get("baseline")) or where
+        if kpi.baseline is None and base not in refused:
+            self.sheet.report("baseline-missing", base, kpi=kpi.name)
         if kpi.unit == "%":
             self.check_fractions(kpi)
 

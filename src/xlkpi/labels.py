@@ -82,6 +82,7 @@ class LabelledSheet:
     right_edge: int | None = None  # the form's last year column, once found (last_year_column)
     _spans: dict[Pos, Pos] | None = None  # merged cell -> its last (row, column)
     remarks_columns: set[int] = field(default_factory=set)  # 備考 beside the year headers
+    refused: set[Pos] = field(default_factory=set)  # value cells whose value was refused, told
 
     # --- problems and cells ---------------------------------------------------------
 
@@ -113,14 +114,17 @@ class LabelledSheet:
         self.seen.add(pos)
         raw = self.grid.value(pos)
         if pos in self.grid.errors:
+            self.refused.add(pos)
             self.report("cell-error", pos, found=self.grid.errors[pos])
             return []
         formula = self.grid.formulas.get(pos)
         if formula is not None:
             if pos in self.grid.uncached:
+                self.refused.add(pos)
                 self.report("formula-no-value", pos, formula=formula)
                 return []
             if not self.grid.formulas_trusted:
+                self.refused.add(pos)
                 self.report("formula-untrusted", pos, formula=formula, value=raw)
                 return []
         try:
@@ -143,6 +147,7 @@ class LabelledSheet:
         try:
             found = noted_value(refused)
         except BadValue as bad:
+            self.refused.add(pos)
             self.report(bad.code, pos, found=bad.shown)
             return []
         if found.note:

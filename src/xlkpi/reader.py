@@ -37,7 +37,8 @@ class _FormReader(LabelledSheet):
             return SheetResult(None, [], is_form=False, note="様式ではないシート")
         missing = [f.label for f in form.ANCHORS if f not in present]
         if missing:
-            self.report("form-incomplete", detail="、".join(missing))
+            top = min(hit.pos for hits in self.hits.values() for hit in hits)
+            self.report("form-incomplete", top, detail="、".join(missing))
             return SheetResult(None, self.problems, is_form=True)
         second = self.second_form()
         if second is not None:  # the first form is read as if alone on its sheet

@@ -378,7 +378,7 @@ def _parse_year(raw: object) -> tuple[int, str] | None:
     if isinstance(raw, int | float):
         whole = int(raw)
         return (whole, "") if whole == raw and 1989 <= whole <= 2200 else None
-    text = nfkc(str(raw)).strip()
+    text = nfkc(unmark(str(raw))).strip()  # 「2024 (R6) ①636人 ②127人」: markers stay out
     text = text.replace("（", "(").replace("）", ")")
     if text[:2].lower() == "fy":
         text = "FY" + text[2:]
