@@ -114,7 +114,7 @@ def one_form(names: list[str], number: int, edit: object = None) -> tuple[api.Re
         chosen.edits.append(edit)  # type: ignore[arg-type]
     data, _ = variations.build("部.xlsx", [spec], chosen)
     draft = variations.draw(spec, chosen)
-    for change in chosen.edits:
+    for change in (*chosen.edits, *chosen.moves):
         change(draft)
     return merged([("部.xlsx", data)]), draft
 

@@ -207,9 +207,11 @@ class Options:
     """What the chosen classes change, at each stage of drawing a form."""
 
     show: list[Shower] = field(default_factory=list)
+    formats: list[Shower] = field(default_factory=list)  # after show: how the result is typed
     layout: set[str] = field(default_factory=set)
     year_header: Callable[[int], Cell] = lambda y: Cell(f"{y} (R{y - 2018})")
     edits: list[Callable[[Draft], None]] = field(default_factory=list)
+    moves: list[Callable[[Draft], None]] = field(default_factory=list)  # after edits: shifts
     sheet_edits: list[Callable[[object, object, Draft], None]] = field(default_factory=list)
     book_edits: list[Callable[[bytes], bytes]] = field(default_factory=list)
     sheet_name: Callable[[MeasureSpec, int], str] = lambda m, i: str(m.number)
@@ -219,7 +221,7 @@ class Options:
 
 def _shown(options: Options, index: int, role: Role, value: Value, kpi: KpiSpec) -> Shown:
     shown = Shown(value.number, value.unit)
-    for show in options.show:
+    for show in (*options.show, *options.formats):
         shown = show(index, role, shown, kpi)
     return shown
 
@@ -362,7 +364,7 @@ def build(
     for index, spec in enumerate(specs, start=first_index):
         draft = draw(spec, options)
         draft.sheet = options.sheet_name(spec, index)
-        for edit in options.edits:
+        for edit in (*options.edits, *options.moves):
             edit(draft)
         ws = wb.add_worksheet(draft.sheet)
         ws.set_column(0, 0, 18)
@@ -450,6 +452,10 @@ def _show(change: Callable[[int, Role, Shown, KpiSpec], Shown]) -> Callable[[Opt
     return lambda o: o.show.append(change)
 
 
+def _typed(change: Shower) -> Callable[[Options], None]:
+    return lambda o: o.formats.append(change)
+
+
 def _counts(kpi: KpiSpec) -> bool:
     return kpi.target.unit == "人"
 
@@ -507,8 +513,8 @@ _KPI_COUNT: dict[str, int] = {}
 
 def _numeric(code_for: Callable[[Shown], tuple[str, Decimal] | None], formula: bool = False) -> Shower:
     def change(i: int, role: Role, s: Shown, kpi: KpiSpec) -> Shown:
-        if s.before or s.after:
-            return s
+        if s.before or s.after or s.unit[:1] in "千万百":
+            return s  # a note, a marker or a multiplier is text: a format drops none of them
         found = code_for(s)
         if found is None:
             return s
@@ -557,9 +563,15 @@ def _date_yyyy(y: int) -> Cell:
     return Cell(dt.date(y, 4, 1), fmt='yyyy"年度"')
 
 
+def _actual_row(draft: Draft) -> int:
+    """The first KPI row under the 実績値 header (the row below it when none is left)."""
+    rows = draft.keyed("actual:")
+    return rows[0] if rows else draft.find("actuals_head") + 1
+
+
 def _add_row_after(key: str, make: Callable[[Draft], Row]) -> Callable[[Draft], None]:
     def edit(draft: Draft) -> None:
-        at = max(draft.keyed(key)) + 1
+        at = max(draft.keyed(key), default=draft.find("actuals_head")) + 1
         draft.rows.insert(at, make(draft))
 
     return edit
@@ -604,7 +616,7 @@ def _spacer_rows(draft: Draft) -> None:
 
 def _hidden_helper(wb: object, ws: object, draft: Draft) -> None:
     """A hidden column H of helper figures: checks a clerk keeps beside the form."""
-    actual = draft.find("actual:0")
+    actual = _actual_row(draft)
     ws.write_string(0, 7, "確認用")  # type: ignore[attr-defined]
     ws.write_formula(actual, 7, f"=B{actual + 1}", None, 0)  # type: ignore[attr-defined]
     ws.set_column(7, 7, None, None, {"hidden": True})  # type: ignore[attr-defined]
@@ -651,7 +663,7 @@ def _styles(wb: object, ws: object, draft: Draft) -> None:
 
 
 def _conditional(wb: object, ws: object, draft: Draft) -> None:
-    row = draft.find("actual:0")
+    row = _actual_row(draft)
     ws.conditional_format(row, 1, row, 5, {"type": "cell", "criteria": ">", "value": 0,  # type: ignore[attr-defined]
                                            "format": wb.add_format({"bold": True})})  # type: ignore[attr-defined]
 
@@ -664,6 +676,8 @@ def _hidden_blank_rows(draft: Draft) -> None:
 def _actual_in_header(draft: Draft) -> None:
     """The seed's own habit: the FY2024 actuals typed into the year header cell."""
     head = draft.rows[draft.find("actuals_head")]
+    if not isinstance(head.cells[1].value, str):
+        return  # a year header written as a number or a date takes no text
     rows = draft.keyed("actual:")
     texts = []
     for index in rows:
@@ -672,6 +686,7 @@ def _actual_in_header(draft: Draft) -> None:
             return  # a number with a format cannot join a header's text
         texts.append(cell.value)
     head.cells[1] = Cell(f"{head.cells[1].value} {' '.join(texts)}")
+    head.cells[0].down = 0  # no rows left under the header to merge the label over
     for index in sorted(rows, reverse=True):
         del draft.rows[index]
 
@@ -720,7 +735,7 @@ def _cached_formulas(data: bytes) -> bytes:
 
 
 def _formula_actuals(o: Options) -> None:
-    o.show.append(_numeric(lambda s: ("#,##0.##", Decimal(1)) if s.unit != "%" else ("0.0%", Decimal("0.01")), formula=True))
+    o.formats.append(_numeric(lambda s: ("#,##0.##", Decimal(1)) if s.unit != "%" else ("0.0%", Decimal("0.01")), formula=True))
     o.book_edits.append(_cached_formulas)
     o.warns.add("formula-cached")
 
@@ -760,11 +775,11 @@ CLASSES: tuple[Variation, ...] = (
     Variation("note-after-joined", lambda o: (o.show.append(_note_after("速報値")), o.warns.add("value-note")), "note"),
     Variation("note-in-brackets", lambda o: (o.show.append(_note_after("（速報値）")), o.warns.add("value-note")), "note"),
     # number formats
-    Variation("format-real-percent", _show(_numeric(_real_percent)), "format"),
-    Variation("format-literal-percent", _show(_numeric(_literal_percent)), "format"),
-    Variation("format-escaped-percent", _show(_numeric(_escaped_percent)), "format"),
-    Variation("format-unit-literal-sections", _show(_numeric(_unit_literal)), "format"),
-    Variation("format-plain-numbers", _show(_numeric(_plain_number)), "format"),
+    Variation("format-real-percent", _typed(_numeric(_real_percent)), "format"),
+    Variation("format-literal-percent", _typed(_numeric(_literal_percent)), "format"),
+    Variation("format-escaped-percent", _typed(_numeric(_escaped_percent)), "format"),
+    Variation("format-unit-literal-sections", _typed(_numeric(_unit_literal)), "format"),
+    Variation("format-plain-numbers", _typed(_numeric(_plain_number)), "format"),
     Variation("formula-actuals-cached", _formula_actuals, "format"),
     Variation("fullwidth-digits", lambda o: o.edits.append(_fullwidth_edit), "format"),
     # circled markers
@@ -798,7 +813,7 @@ CLASSES: tuple[Variation, ...] = (
     Variation("hidden-blank-row", lambda o: o.edits.append(_hidden_blank_rows)),
     Variation("department-header-block", lambda o: o.edits.append(_department_block), "top"),
     Variation("spacer-rows", lambda o: o.edits.append(_spacer_rows)),
-    Variation("margin-column", lambda o: o.edits.append(_shifted)),
+    Variation("margin-column", lambda o: o.moves.append(_shifted)),
     Variation("libreoffice-saved", lambda o: setattr(o, "libreoffice", True), "lo"),
 )
 BY_NAME = {v.name: v for v in CLASSES}

@@ -321,7 +321,10 @@ class KpiReader:
     ) -> dict[int, dict[int, tuple[Quantity, Pos]]]:
         """KPI index -> year -> (value, cell)."""
         found: dict[int, dict[int, tuple[Quantity, Pos]]] = {}
-        header_row = self.sheet.anchor(form.ACTUALS).pos[0]
+        label = self.sheet.anchor(form.ACTUALS)
+        if label.inline:  # 「実績値 84%」: a value in the label's own cell has no year
+            self.sheet.report("value-outside-years", label.pos, found=label.inline)
+        header_row = label.pos[0]
         for col, (year, rest) in sorted(columns.items()):
             filled = {i: pos for i, row in actual_rows.items() if (pos := self.cell_in(row, col))}
             if rest:

@@ -22,6 +22,7 @@ from xlkpi.values import (
     era_less_year,
     era_name,
     reiwa_label,
+    shown_number,
     shown_year,
     is_blank,
     noted_value,
@@ -127,6 +128,9 @@ class LabelledSheet:
                 self.refused.add(pos)
                 self.report("formula-untrusted", pos, formula=formula, value=raw)
                 return []
+        shown = self.grid.literals.get(pos)
+        if shown is not None and isinstance(raw, int | float) and not isinstance(raw, bool):
+            raw = shown_number(raw, *shown)  # 0.014 shown 「0.014百万円」 is 14,000 円
         try:
             found = parse_quantities(raw, percent_format=pos in self.grid.percent)
         except BadValue as refused:

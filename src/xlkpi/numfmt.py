@@ -44,6 +44,13 @@ class Section:
     placeholders: str  # the format's own characters, lower-cased, quoted text and escapes out
     literal: str  # the text the section prints as is: "人", "%" of 0.0"%"
 
+    @property
+    def thousands(self) -> int:
+        """Commas after the last digit placeholder: each shows the number divided by 1,000
+        (#,##0,"千人" shows 163944 as 「164千人」)."""
+        match = re.search(r"[0#?](,+)[^0#?]*$", self.placeholders)
+        return len(match.group(1)) if match else 0
+
 
 def sections(code: str) -> list[Section]:
     """The sections of a format code, each as its placeholders and its literal text."""
@@ -93,3 +100,11 @@ def kind(code: str) -> str:
 def literal(code: str) -> str:
     """The literal text of the positive section: 「人」 of #,##0"人"."""
     return sections(code)[0].literal.strip()
+
+
+@functools.lru_cache(maxsize=1024)
+def shown_as(code: str) -> tuple[str, str, int]:
+    """ (kind, literal text, thousands) of a format's positive section: what a person sees
+    of a number is the number / 1000 ** thousands followed by the literal text."""
+    first = sections(code)[0]
+    return kind(code), first.literal.strip(), first.thousands

@@ -59,4 +59,5 @@ def base(unit: str) -> tuple[Decimal, str]:
 
 def same_counter(a: str, b: str) -> bool:
     """Different words for one unit (人 and 名): equivalent, but worth a note."""
-    return a.split("/")[0] != b.split("/")[0] and base(a)[1] == base(b)[1]
+    a, b = a.split("/")[0], b.split("/")[0]
+    return a != b and EQUIVALENT.get(a, a) == EQUIVALENT.get(b, b)

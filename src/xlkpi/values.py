@@ -258,7 +258,7 @@ def _trailing_note(text: str) -> tuple[str, str] | None:
     if (
         0 < len(rest) <= 20
         and any(note in rest for note in NOTE_WORDS)
-        and not any(c in rest for c in "()※\n")
+        and not any(c in rest for c in "()※\n0123456789")
         and _parse_token(head) is not None
     ):
         return head, rest
@@ -414,6 +414,17 @@ def era_less_year(raw: object, first_year: int, last_year: int) -> tuple[int, st
     if reiwa in near and heisei not in near:
         return reiwa, match.group("rest").strip()
     return None
+
+
+def shown_number(number: int | float, literal: str, thousands: int) -> object:
+    """A number as its format shows it, for reading: 163944 in #,##0,"千人" is 「163.944千人」,
+    10 in #,##0"人" is 「10人」 (the stored number, in full, not rounded as shown)."""
+    if not literal or (isinstance(number, float) and not math.isfinite(number)):
+        return number  # 「164」 of #,##0, stands for the number stored: 163944
+    value = Decimal(number) if isinstance(number, int) else Decimal(repr(number))
+    if thousands:
+        value = value / Decimal(1000) ** thousands
+    return f"{value:f}{literal}"
 
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 is 1900-01-01 (with Excel's 1900 leap day)

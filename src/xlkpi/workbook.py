@@ -74,6 +74,8 @@ class SheetGrid:
     anchors: dict[Pos, Pos] = field(default_factory=dict)  # merged cell -> its top-left
     percent: set[Pos] = field(default_factory=set)  # numbers shown as percents
     years: set[Pos] = field(default_factory=set)  # dates shown as a year: 「令和6年度」
+    # numbers shown with a unit or in thousands by their format: (literal, thousands)
+    literals: dict[Pos, tuple[str, int]] = field(default_factory=dict)
     formulas: dict[Pos, str] = field(default_factory=dict)
     uncached: set[Pos] = field(default_factory=set)  # formulas saved without a result
     errors: dict[Pos, str] = field(default_factory=dict)
@@ -100,6 +102,7 @@ class SheetGrid:
             {p: a for p, a in self.anchors.items() if inside(p) and inside(a)},
             {p for p in self.percent if inside(p)},
             {p for p in self.years if inside(p)},
+            {p: v for p, v in self.literals.items() if inside(p)},
             {p: f for p, f in self.formulas.items() if inside(p)},
             {p for p in self.uncached if inside(p)},
             {p: e for p, e in self.errors.items() if inside(p)},
@@ -418,7 +421,7 @@ _XF_BLOCK = re.compile(rb"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", re.S)
 _XF = re.compile(rb"<(?:\w+:)?xf\b([^>]*)>")
 _NUMFMT = re.compile(rb"<(?:\w+:)?numFmt\b([^>]*)>")
 _ATTR = re.compile(rb'\b(numFmtId|formatCode|r|s|t)="([^"]*)"')
-_SHOWN_KINDS = (numfmt.PERCENT, numfmt.YEAR)  # what a number's format changes for the reader
+Shown = tuple[str, str, int]  # numfmt.shown_as: kind, literal text, thousands
 
 
 def _xml_text(raw: bytes) -> str:
@@ -429,9 +432,10 @@ def _xml_text(raw: bytes) -> str:
     return unescape(text.replace("&quot;", '"').replace("&apos;", "'"))
 
 
-def _shown_styles(styles: bytes) -> dict[int, str]:
-    """cellXfs index -> numfmt kind, for the styles whose format shows a number as a percent
-    or as a year (a date formatted 「令和6年度」); the format code read by its grammar."""
+def _shown_styles(styles: bytes) -> dict[int, Shown]:
+    """cellXfs index -> how its format shows a number, for the styles that change what a
+    number means to the reader: a percent, a year (a date formatted 「令和6年度」), a unit
+    printed after it (#,##0"人", 0.0"%"), thousands; format codes read by their grammar."""
     _refuse_entities(styles)
     codes = {i: code for i, code in numfmt.BUILTIN.items()}
     for match in _NUMFMT.finditer(styles):
@@ -441,13 +445,16 @@ def _shown_styles(styles: bytes) -> dict[int, str]:
     block = _XF_BLOCK.search(styles)
     if block is None:
         return {}
-    found: dict[int, str] = {}
+    found: dict[int, Shown] = {}
     for index, match in enumerate(_XF.finditer(block.group(0))):
         fmt = dict(_ATTR.findall(match.group(1))).get(b"numFmtId", b"0")
         if fmt.isdigit() and int(fmt) in codes:
-            kind = numfmt.kind(codes[int(fmt)])
-            if kind in _SHOWN_KINDS:
-                found[index] = kind
+            shown = numfmt.shown_as(codes[int(fmt)])
+            kind, literal, thousands = shown
+            if kind in (numfmt.PERCENT, numfmt.YEAR) or (
+                kind == numfmt.NUMBER and (literal or thousands)
+            ):
+                found[index] = shown
     return found
 
 
@@ -582,7 +589,7 @@ def _percent_cells(styles: tuple[bytes, ...]) -> tuple[re.Pattern[bytes], re.Pat
     return strict, loose
 
 
-def _scan_cells(xml: bytes, styles: dict[int, str], grid: SheetGrid) -> None:
+def _scan_cells(xml: bytes, styles: dict[int, Shown], grid: SheetGrid) -> None:
     """Record percent- and year-formatted numbers, formulas and error cells of a sheet."""
     wanted = tuple(b"%d" % i for i in sorted(styles) if b's="%d"' % i in xml)
     kinds = {b"%d" % i: kind for i, kind in styles.items()}
@@ -603,11 +610,17 @@ def _scan_cells(xml: bytes, styles: dict[int, str], grid: SheetGrid) -> None:
     _scan_every_cell(xml, kinds, grid)
 
 
-def _mark(grid: SheetGrid, pos: Pos, kind: str) -> None:
-    (grid.percent if kind == numfmt.PERCENT else grid.years).add(pos)
+def _mark(grid: SheetGrid, pos: Pos, shown: Shown) -> None:
+    kind, literal, thousands = shown
+    if kind == numfmt.PERCENT:
+        grid.percent.add(pos)
+    elif kind == numfmt.YEAR:
+        grid.years.add(pos)
+    else:
+        grid.literals[pos] = (literal, thousands)
 
 
-def _scan_every_cell(xml: bytes, kinds: dict[bytes, str], grid: SheetGrid) -> None:
+def _scan_every_cell(xml: bytes, kinds: dict[bytes, Shown], grid: SheetGrid) -> None:
     for pos, attrs, inner in _cells(xml):
         if pos is None:
             continue
