@@ -18,7 +18,6 @@ import variations
 from published import GRADES_2024
 from variations import CLASSES, check, department_books, seed_measures
 from xlkpi import api
-from xlkpi.problems import Severity
 
 SPECS = seed_measures()
 SOFFICE = shutil.which("soffice")
@@ -154,7 +153,7 @@ def test_each_assumption_is_told_at_its_cell_and_grades_right(
 
 
 def test_a_year_header_dated_by_its_format_is_quoted_as_shown_not_as_a_serial() -> None:
-    result, draft = one_form(["year-date-era-format"], 1)
+    result, _draft = one_form(["year-date-era-format"], 1)
     messages = [p.message for p in result.report.problems if p.code == "year-from-date"]
     assert messages and all("45383" not in m for m in messages)
     assert any("2024 (R6)" in m for m in messages)
@@ -187,10 +186,10 @@ def test_an_unreadable_baseline_is_not_also_reported_missing() -> None:
 
 def test_circled_markers_are_never_digits_and_messages_quote_them_as_typed() -> None:
     """①636人 ②127人: two values; ②集計中 is refused as typed, not as 「2集計中」."""
-    result, draft = one_form(["circled-markers", "actual-in-header"], 33)
+    result, _draft = one_form(["circled-markers", "actual-in-header"], 33)
     [measure] = result.merged.measures
     assert [k.actuals[2024] for k in measure.kpis] == [636, 127]
-    result, draft = one_form([], 33, _value_at("actual:1", "②集計中"))
+    result, _draft = one_form([], 33, _value_at("actual:1", "②集計中"))
     [problem] = [p for p in result.report.problems if p.code == "value-not-number"]
     assert "「②集計中」" in problem.message
 

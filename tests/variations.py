@@ -828,6 +828,8 @@ def options(names: Iterable[str]) -> Options:
 
 def compatible(names: Sequence[str]) -> bool:
     groups = [BY_NAME[n].group for n in names if BY_NAME[n].group]
+    if "header-actual" in groups and "note" in groups:
+        return False  # two noted values in one header cell are refused (value-unknown-unit), not read
     return len(groups) == len(set(groups))
 
 

@@ -21,13 +21,13 @@ from xlkpi.values import (
     clean_text,
     era_less_year,
     era_name,
-    reiwa_label,
-    shown_number,
-    shown_year,
     is_blank,
     noted_value,
     parse_quantities,
     parse_year,
+    reiwa_label,
+    shown_number,
+    shown_year,
     split_label,
 )
 from xlkpi.workbook import Pos, SheetGrid, cell_ref
