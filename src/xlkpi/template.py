@@ -187,7 +187,7 @@ class _FormWriter:
         lines = [*INSTRUCTIONS[1:], f"{len(INSTRUCTIONS)}. 評価の方法: {rule.describe()}"]
         for row, line in enumerate(lines, start=2):
             sheet.write_string(row, 0, line, self.wrap)
-            sheet.set_row(row, row_height(wrapped_lines(line, _INSTRUCTION_WIDTH), 11))
+            sheet.set_row(row, row_height(wrapped_lines(line, _INSTRUCTION_WIDTH, 11), 11))
         sheet.set_paper(A4)
         sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
         sheet.fit_to_pages(1, 0)

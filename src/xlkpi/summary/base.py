@@ -165,7 +165,7 @@ class Book:
             return
         ws.write_string(row, col, value, self.fmt[fmt])
         if fmt in _WRAPPED and value and col < len(widths):
-            self._need(ws, row, wrapped_lines(value, widths[col]), fmt)
+            self._need(ws, row, wrapped_lines(value, widths[col], _SIZES.get(fmt, 10)), fmt)
         elif fmt in _SIZES:
             self._need(ws, row, 1, fmt)
 
@@ -180,7 +180,11 @@ class Book:
         lines = 1
         for col, (value, fmt) in enumerate(cells):
             # Only text that may not fit on one line is measured.
-            if type(value) is str and fmt in _WRAPPED and len(value) * 2 > widths[col] - 1.5:
+            if (
+                type(value) is str
+                and fmt in _WRAPPED
+                and len(value) * 2 > (widths[col] - 1.5) * 0.9
+            ):
                 lines = max(lines, wrapped_lines(value, widths[col]))
         height = row_height(lines) if lines > 1 else None  # one line: the sheet's default
         xf = self._xf
@@ -208,7 +212,7 @@ class Book:
         """Text across several columns, wrapped, with the row sized to it."""
         ws.merge_range(row, cols[0], row, cols[1], value, self.fmt[fmt])
         width = sum(self._widths[ws.name][cols[0] : cols[1] + 1])
-        self._need(ws, row, wrapped_lines(value, width), fmt)
+        self._need(ws, row, wrapped_lines(value, width, _SIZES.get(fmt, 10)), fmt)
 
     def number(self, ws: Any, row: int, col: int, value: Decimal | int | None) -> None:
         shown, fmt = number_cell(value)  # the same choice of format as in bulk rows

@@ -53,6 +53,9 @@ def write_data(book: Book) -> None:
         lines = max(
             wrapped_lines(str(v), widths[c]) for c, (v, f) in enumerate(named) if f == "text"
         )
+        lines = max(
+            lines, wrapped_lines(measure.file, widths[-4]), wrapped_lines(measure.sheet, widths[-3])
+        )
         height = row_height(lines) if lines > 1 else None
         fixed = [
             *named,
@@ -61,7 +64,7 @@ def write_data(book: Book) -> None:
             number_cell(kpi.target),
         ]
         head = book.template(ws, fixed)
-        source = [(measure.file, "cell"), (measure.sheet, "cell")]
+        source = [(measure.file, "text"), (measure.sheet, "text")]
         tail = book.template(
             ws, [*source, (form.DIRECTION_SHOWN.get(kpi.direction, ""), "cell")], 12
         )
@@ -89,7 +92,7 @@ def write_measures(book: Book) -> None:
     years = result.years
     titles = measure_columns(years)
     texts = form.TEXT_FIELDS
-    widths = [4.5, 24.0, 14.0, 12.0, *[20.0] * len(texts), 10.0, 10.0, 10.0, 10.0,
+    widths = [4.5, 24.0, 14.0, 12.0, *[40.0] * len(texts), 10.0, 10.0, 10.0, 10.0,
               *[10.0] * len(years), 20.0, 12.0]  # fmt: skip
     ws = book.sheet(MEASURE_SHEET, "", "", widths)
     for row, measure in enumerate(result.measures, start=1):
