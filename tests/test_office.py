@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -137,7 +138,9 @@ def test_an_edited_grade_changes_exactly_the_tallies_it_should(office_run: dict[
     assert counts == {**OVERALL_2024, "A": 12, "C": 10}
 
 
-def test_each_sheet_prints_on_a4_landscape_with_its_headers_on_every_page(office_run: dict[str, Path]) -> None:
+def test_each_sheet_prints_on_a4_landscape_with_its_headers_on_every_page(
+    office_run: dict[str, Path],
+) -> None:
     pdf = office_run["pdf"]
     width, height = office.page_size(pdf)
     assert (round(width), round(height)) == (842, 595)  # A4 landscape, in points
@@ -185,3 +188,10 @@ def test_each_sheet_prints_on_a4_landscape_with_its_headers_on_every_page(office
     )
     office.render(pdf, list_page, office.ARTIFACTS / "達成状況一覧.png")
     assert (office.ARTIFACTS / "概要.png").stat().st_size > 10_000
+
+
+def test_the_chart_title_prints_as_written(office_run: dict[str, Path]) -> None:
+    """LibreOffice put spaces around half-width letters in the title: 「（ R6 ）」."""
+    first = office.pdf_pages(office_run["pdf"])[0]
+    shown = unicodedata.normalize("NFKC", first)
+    assert "達成状況の分布(R6)" in shown, re.findall(r"達成状況の分布.{0,8}", shown)
