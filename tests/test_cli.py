@@ -15,9 +15,9 @@ import pytest
 import python_calamine
 
 from conftest import ROOT, SAMPLES
-from xlkpi import __version__
+from xlkpi import __version__, api
 from xlkpi.cli import main
-from xlkpi.output import atomic_path
+from xlkpi.output import OutputError, atomic_path
 from xlkpi.render import year_outside_plan
 
 
@@ -188,7 +188,8 @@ def test_usage_errors_and_help_are_in_japanese(tmp_path: Path) -> None:
         (): "xlkpi: 次の指定がありません: コマンド",
     }  # fmt: skip
     for argv, said in cases.items():
-        assert run(*argv) == (2, "", f"{said}\n使い方は xlkpi --help で確認できます。\n"), argv
+        command = said.split(":")[0]  # the help of the command that was misused
+        assert run(*argv) == (2, "", f"{said}\n使い方は {command} --help で確認できます。\n"), argv
     assert not out.exists()
     for argv in (("--help",), ("merge", "--help"), ("template", "-h")):
         code, text, _ = run(*argv)
@@ -331,23 +332,39 @@ def test_merge_with_previous_summary(tmp_path: Path) -> None:
     assert code == 2 and "入力が見つかりません" in err
 
 
-def test_an_unreadable_previous_summary_is_named_in_words(tmp_path: Path) -> None:
+def test_a_previous_that_is_no_summary_stops_before_anything_is_read(tmp_path: Path) -> None:
+    """A return given as --previous once dropped out of the merge unsaid; now a usage error."""
     not_excel = tmp_path / "前年度.xlsx"
     not_excel.write_text("No,施策名\n", encoding="utf-8")
     empty = tmp_path / "空.xlsx"
     empty.write_bytes(b"")
     expected = {
-        not_excel: "前年度.xlsx: 前年度の集計ブックを読み込めません（Excel ブックではありません"
-        "（先頭のバイトが Excel ブックのものではありません））。",
-        empty: "空.xlsx: 前年度の集計ブックを読み込めません（ファイルが空です（0 バイト））。",
-        SAMPLES / "01_保健福祉部.xlsx": "01_保健福祉部.xlsx: 前年度の集計ブックを読み込めません"
-        "（「データ」シートがありません）。",
+        not_excel: "前年度.xlsx は、xlkpi の集計ブックではありません（Excel ブックではありません"
+        "（先頭のバイトが Excel ブックのものではありません））",
+        empty: "空.xlsx は、xlkpi の集計ブックではありません（ファイルが空です（0 バイト））",
+        SAMPLES / "01_保健福祉部.xlsx": "01_保健福祉部.xlsx は、xlkpi の集計ブックではありません"
+        "（「データ」「施策データ」「受付」のシートがありません。調書かもしれません）",
     }
     for previous, message in expected.items():
         target = tmp_path / "s.xlsx"
-        code, _, err = run("merge", SAMPLES, "-o", target, "--previous", previous)
-        assert code == 1 and target.exists()
-        assert message in err  # once a Python tuple: ('not-excel', '先頭のバイトが…')
+        for command in (
+            ("merge", SAMPLES, "-o", target),
+            ("report", SAMPLES, "-o", tmp_path / "r.docx"),
+        ):
+            code, out, err = run(*command, "--previous", previous)
+            assert code == 2 and not target.exists() and out == "", (command, err)
+            assert message in err and "何も読み込んでいません" in err, err
+            assert err.count("\n") == 1, err  # that sentence alone: no return was read
+
+
+def test_the_output_folder_is_checked_before_any_input_is_read(tmp_path: Path) -> None:
+    seen: list[str] = []
+    missing = tmp_path / "ない" / "s.xlsx"
+    with pytest.raises(OutputError, match="出力先のフォルダがありません"):
+        api.merge([SAMPLES], output=missing, on_file=lambda *a: seen.append(str(a)))
+    assert seen == []
+    code, _, err = run("merge", SAMPLES, "-o", missing)
+    assert code != 0 and "出力先のフォルダがありません" in err and "件の調書" not in err
 
 
 def test_a_reader_that_goes_away_is_not_a_fault(tmp_path: Path) -> None:

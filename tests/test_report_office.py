@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from defusedxml import ElementTree
 
 import builders
 import office
+from office import SMALLEST, off_page, overlapping, printed_words
 from test_office import formula_cells, poison_caches, same, values
 from xlkpi.merge import merge
 from xlkpi.report import write_report
@@ -27,93 +26,10 @@ pytestmark = pytest.mark.office
 VISION = "第3次一関・平泉定住自立圏共生ビジョン"
 # Windows names the font 「BIZ UDP明朝 Medium」, Debian's package 「BIZ UDP明朝」: the same
 # design, matched for LibreOffice here as Word on Windows finds it by name.
-FONTS_CONF = """<?xml version="1.0"?>
-<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
-<fontconfig>
-  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
-  <alias binding="same"><family>BIZ UDP明朝 Medium</family><accept><family>BIZ UDP明朝</family></accept></alias>
-</fontconfig>
-"""
-SMALLEST = 6.0  # points: the height of a word's box is about its font size
-
-
-@dataclass(frozen=True)
-class Word:
-    page: int
-    text: str
-    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in points from the top left
-
-    @property
-    def height(self) -> float:
-        return self.box[3] - self.box[1]
-
-
-@dataclass(frozen=True)
-class Page:
-    number: int
-    width: float
-    height: float
-    words: list[Word]
-
-
-def printed_words(pdf: Path) -> list[Page]:
-    office.tool("pdftotext", "poppler-utils")
-    xml = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True,
-                         check=True).stdout  # fmt: skip
-    root = ElementTree.fromstring(xml)
-    pages = []
-    for number, page in enumerate(root.iter("{http://www.w3.org/1999/xhtml}page"), start=1):
-        words = [
-            Word(number, w.text or "",
-                 tuple(float(w.get(k, "0")) for k in ("xMin", "yMin", "xMax", "yMax")))  # type: ignore[arg-type]
-            for w in page.iter("{http://www.w3.org/1999/xhtml}word")
-        ]  # fmt: skip
-        pages.append(
-            Page(number, float(page.get("width", "0")), float(page.get("height", "0")), words)
-        )
-    return pages
-
-
-def off_page(page: Page, margin: float = 0.5) -> list[Word]:
-    return [w for w in page.words if w.box[0] < -margin or w.box[1] < -margin
-            or w.box[2] > page.width + margin or w.box[3] > page.height + margin]  # fmt: skip
-
-
-def overlapping(page: Page, share: float = 0.25) -> list[tuple[Word, Word]]:
-    """Pairs of words whose boxes share more than `share` of the smaller one's area."""
-    found = []
-    words = sorted(page.words, key=lambda w: w.box[1])
-    for i, a in enumerate(words):
-        for b in words[i + 1 :]:
-            if b.box[1] >= a.box[3]:
-                break
-            width = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
-            height = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
-            if width <= 0 or height <= 0:
-                continue
-            smaller = min((a.box[2] - a.box[0]) * a.height, (b.box[2] - b.box[0]) * b.height)
-            if smaller > 0 and width * height > share * smaller:
-                found.append((a, b))
-    return found
-
-
-def _matched(family: str) -> str:
-    """The font file fontconfig gives for a family (empty without fc-match)."""
-    try:
-        done = subprocess.run(["fc-match", family], capture_output=True, text=True, check=False)
-    except OSError:
-        return ""
-    return done.stdout
-
-
-def test_the_checker_sees_a_word_off_the_page_on_another_and_too_small() -> None:
-    page = Page(1, 100, 100, [
-        Word(1, "外", (90, 10, 110, 20)), Word(1, "重", (10, 10, 30, 20)),
-        Word(1, "なり", (12, 11, 32, 21)), Word(1, "小", (50, 50, 54, 54)),
-    ])  # fmt: skip
-    assert [w.text for w in off_page(page)] == ["外"]
-    assert [(a.text, b.text) for a, b in overlapping(page)] == [("重", "なり")]
-    assert [w.text for w in page.words if w.height < SMALLEST] == ["小"]
+MINCHO_ALIAS = (
+    '<alias binding="same"><family>BIZ UDP明朝 Medium</family>'
+    "<accept><family>BIZ UDP明朝</family></accept></alias>"
+)
 
 
 @pytest.fixture(scope="module")
@@ -130,15 +46,13 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     write_summary(result, summary)
     poisoned = work / "poisoned.xlsx"
     assert poison_caches(summary, poisoned) > 100
-    (work / "fonts.conf").write_text(FONTS_CONF, encoding="utf-8")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FONTCONFIG_FILE", str(work / "fonts.conf"))
-        try:
-            noise = office.convert([document], "pdf", work / "pdf", work / "profile")
-        except AssertionError:  # LibreOffice Calc alone cannot open a .docx
-            if os.environ.get("XLKPI_REQUIRE_OFFICE"):
-                raise
-            pytest.skip("LibreOffice Writer がありません（Debian パッケージ libreoffice-writer）。")
+    fonts = office.fontconfig(work / "fonts", aliases=MINCHO_ALIAS)
+    try:
+        noise = office.convert([document], "pdf", work / "pdf", work / "profile", fonts)
+    except AssertionError:  # LibreOffice Calc alone cannot open a .docx
+        if os.environ.get("XLKPI_REQUIRE_OFFICE"):
+            raise
+        pytest.skip("LibreOffice Writer がありません（Debian パッケージ libreoffice-writer）。")
     noise += office.convert([poisoned], "xlsx", work / "recalculated", work / "profile")
     assert noise == [], noise
     return {"pdf": work / "pdf" / "資料.pdf", "summary": summary,
@@ -146,6 +60,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def test_the_document_prints_whole(printed: dict[str, Path]) -> None:
+    office.require_font(office.BIZ_GOTHIC)  # headings and tables
     pages = printed_words(printed["pdf"])
     assert len(pages) == 5 + 32  # 結果概要 (4 pages), 達成状況一覧, a page per measure
     for page in pages:
@@ -163,7 +78,7 @@ def test_the_document_prints_whole(printed: dict[str, Path]) -> None:
     fonts = subprocess.run(["pdffonts", str(printed["pdf"])], capture_output=True, text=True,
                            check=True).stdout  # fmt: skip
     assert "BIZUDPGothic" in fonts
-    if "BIZUDPMincho" in _matched("BIZ UDP明朝") or os.environ.get("XLKPI_REQUIRE_OFFICE"):
+    if office.has_font("BIZ UDP明朝") or os.environ.get("XLKPI_REQUIRE_OFFICE"):
         assert "BIZUDPMincho" in fonts  # the body text (fonts-morisawa-bizud-mincho)
     for number, name in ((1, "1"), (2, "2"), (3, "3"), (4, "4"), (5, "list"), (6, "measure")):
         office.render(printed["pdf"], number, office.ARTIFACTS / f"report-{name}.png")

@@ -28,7 +28,15 @@ from typing import TYPE_CHECKING, Any
 from xlkpi import form
 from xlkpi.form import Period
 from xlkpi.grading import DEFAULT_RULE, Rule
-from xlkpi.intake import InputMissing, Limits, Named, OutputIsInput, OutputTaken, named_path
+from xlkpi.intake import (
+    InputMissing,
+    Limits,
+    Named,
+    OutputIsInput,
+    OutputTaken,
+    named_path,
+    shown_name,
+)
 from xlkpi.merge import MergeResult, YearOutsidePlan
 from xlkpi.problems import LedgerEntry, Problem, Report
 
@@ -63,6 +71,10 @@ Progress = Callable[[int, int], None]  # (files in all, sheets of the file just 
 
 class OutputFolderRefused(ValueError):
     """Next year's forms would go where they must not (a usage error; the message says why)."""
+
+
+class NotSummary(ValueError):
+    """`previous` is not an xlkpi summary (a return, perhaps): a usage error, said in words."""
 
 
 class NotDocxName(ValueError):
@@ -260,9 +272,11 @@ def merge(
     from xlkpi import merge as engine
 
     paths, named = _split(inputs)
+    if not named:
+        _output_folder(output)
+    before = _previous(previous)
     rule = _rule(config, paths, named)
     asked = parse_year(year) if year is not None else None
-    before = _previous(previous)
     if named:
         merged = engine.merge_named(named, year=asked, limits=limits, rule=rule,
                                     previous=before, on_file=on_file)  # fmt: skip
@@ -304,9 +318,10 @@ def report(
     from xlkpi.report.source import read_source
 
     paths, named = _split(inputs)
+    if output is not None:
+        check_document_name(output)
+        _output_folder(output)
     before = _previous(previous)
-    if isinstance(before, Path) and not before.is_file():
-        raise InputMissing(str(before))
     if output is not None:
         target = check_document_name(output)
         given = [*paths, before] if isinstance(before, Path) else paths
@@ -487,11 +502,31 @@ def _named(item: object) -> Named:
 
 
 def _previous(previous: Input | None) -> Path | Named | None:
+    """Last year's summary, checked before anything is read: NotSummary if it is none."""
+    from xlkpi.previous import why_not_summary
+
     if previous is None:
         return None
-    if isinstance(previous, str | os.PathLike):
-        return Path(previous)
-    return _named(previous)
+    given = Path(previous) if isinstance(previous, str | os.PathLike) else _named(previous)
+    if isinstance(given, Path) and not given.is_file():
+        raise InputMissing(str(given))
+    name, content = (given.name, given) if isinstance(given, Path) else given
+    reason = why_not_summary(content)
+    if reason:
+        raise NotSummary(
+            f"前年度の集計ブックに指定した {shown_name(str(name))} は、xlkpi の集計ブックではありません"
+            f"（{reason}）。前年度に xlkpi merge で作成した集計ブックを指定してください。"
+            "何も読み込んでいません。"
+        )
+    return given
+
+
+def _output_folder(output: str | os.PathLike[str] | None) -> None:
+    """The output's folder exists and takes files, checked before anything is read."""
+    from xlkpi.output import check_folder
+
+    if output is not None:
+        check_folder(Path(output))
 
 
 def _rule(config: Config, paths: list[Path], named: list[Named]) -> Rule:

@@ -34,7 +34,11 @@ TERMINAL_PROBLEMS = 40  # merge prints this many; the ledger sheet holds them al
 
 
 class UsageError(Exception):
-    pass
+    """A usage error; `command` ("xlkpi merge") is where its help is."""
+
+    def __init__(self, message: str, command: str = "xlkpi") -> None:
+        super().__init__(message)
+        self.command = command
 
 
 # argparse's own messages, which it has in English only, as a Japanese user reads them.
@@ -79,7 +83,7 @@ class _Parser(argparse.ArgumentParser):
         self.add_argument("-h", "--help", action="help", help="この説明を表示して終了する")
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {_in_japanese(message)}")
+        raise UsageError(f"{self.prog}: {_in_japanese(message)}", self.prog)
 
     def _print_message(self, message: str, file: object = None) -> None:
         self.out.write(message or "")
@@ -147,7 +151,13 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", out=out, help="提出前に調書を点検する（集計ブックは作りません）"
     )
-    check.add_argument("inputs", nargs="+", type=Path, metavar="調書")
+    check.add_argument(
+        "inputs",
+        nargs="+",
+        type=Path,
+        metavar="調書",
+        help="点検する調書のブック、またはブックを入れたフォルダ",
+    )
     check.add_argument("--json", action="store_true", help="結果を JSON で出力する")
     forms = commands.add_parser(
         "forms", out=out, help="次年度の調書を、今年度の調書または集計ブックから記入済みで作成する"
@@ -235,7 +245,9 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
     template = commands.add_parser(
         "template", out=out, help="記入用の様式（テンプレート）を作成する"
     )
-    template.add_argument("-o", "--output", type=Path, required=True, metavar="様式.xlsx")
+    template.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="様式.xlsx", help="作成する様式のブック"
+    )
     template.add_argument(
         "--period",
         metavar="開始-終了",
@@ -263,7 +275,7 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
     try:
         args = _parser(out).parse_args(argv)
     except UsageError as exc:
-        err.write(f"{exc}\n使い方は xlkpi --help で確認できます。\n")
+        err.write(f"{exc}\n使い方は {exc.command} --help で確認できます。\n")
         return EXIT_USAGE
     except SystemExit as done:  # --help and --version
         return int(done.code or 0)
@@ -344,6 +356,8 @@ def _merge(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                                on_file=progress)  # fmt: skip
     except api.YearOutsidePlan as exc:
         raise UsageError(year_outside_plan(exc.year, exc.years)) from exc
+    except api.NotSummary as exc:
+        raise UsageError(str(exc)) from exc
     _print_problems(result, err)
     if progress.drawn:  # a person has watched a long read: say what the wait is now
         err.write("集計ブックを作成しています…\n")
@@ -401,7 +415,7 @@ def _report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             result = api.report(args.inputs, year=args.year, previous=args.previous,
                                 config=args.config, limits=_limits(args), jobs=_jobs(args),
                                 output=args.output, on_file=progress)  # fmt: skip
-    except (api.DocumentTaken, api.NotDocxName) as exc:
+    except (api.DocumentTaken, api.NotDocxName, api.NotSummary) as exc:
         raise UsageError(str(exc)) from exc
     except api.YearOutsidePlan as exc:
         raise UsageError(year_outside_plan(exc.year, exc.years)) from exc

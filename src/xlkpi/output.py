@@ -38,6 +38,16 @@ def _umask() -> int:
     return mask
 
 
+def check_folder(target: Path) -> None:
+    """OutputError unless `target`'s folder exists and may be written in: said before a run
+    reads its inputs, not after."""
+    folder = target.parent if str(target.parent) else Path()
+    if not folder.is_dir():
+        raise OutputError(f"出力先のフォルダがありません: {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"出力先のフォルダに書き込めません: {folder}（書き込む権限がありません）")
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; replace the target only on success."""

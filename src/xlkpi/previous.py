@@ -43,10 +43,19 @@ def is_summary(sheet_names: Iterable[str]) -> bool:
 
 def is_summary_file(file: Path | bytes) -> bool:
     """Is the file (or content) an xlkpi summary? Only its sheet list is read, whatever its size."""
+    return not why_not_summary(file)
+
+
+def why_not_summary(file: Path | bytes) -> str:
+    """Why the file is no xlkpi summary, in words ("" when it is one); its sheet list only."""
     try:
-        return is_summary(sheet_names(file))
-    except (OSError, Rejected):
-        return False
+        if is_summary(sheet_names(file)):
+            return ""
+    except Rejected as exc:  # said as it would be of a return: "Excel ブックではありません（…）"
+        return problem(exc.code, detail=exc.detail).message.removesuffix("。")
+    except OSError as exc:
+        return f"読み込めません: {exc.strerror or type(exc).__name__}"
+    return f"「{DATA_SHEET}」「{MEASURE_SHEET}」「{LEDGER_SHEET}」のシートがありません。調書かもしれません"
 
 
 @dataclass

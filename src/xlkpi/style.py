@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from xlkpi.values import display_width
 
 # A Japanese UD font shipped with Windows 10+ and Office; Debian: fonts-morisawa-bizud-gothic.
@@ -26,3 +28,33 @@ def fitted_width(texts: list[str], *, minimum: float = 6, maximum: float = 60) -
     """A column width (Excel character units) for these texts; full-width counts double."""
     widest = max((display_width(line) for text in texts for line in text.split("\n")), default=0)
     return max(minimum, min(maximum, widest * 1.1 + 2))
+
+
+# Points per line of text per point of font size: Noto Sans CJK's line is 1.45 em, BIZ UD's
+# and IPAex's less, so a row sized by it holds its text in any of them (tests/test_print.py).
+LINE_PITCH = 1.5
+ROW_PADDING = 4.0  # points above and below the text
+MAX_ROW_HEIGHT = 409.0  # Excel's tallest row, in points: longer text scrolls within its cell
+
+
+def row_height(lines: int, size: float = 10) -> float:
+    """Points a row needs for `lines` lines of text at `size` points, in any Japanese font."""
+    return min(LINE_PITCH * size * lines + ROW_PADDING, MAX_ROW_HEIGHT)
+
+
+DEFAULT_ROW_HEIGHT = row_height(1)
+
+
+def wrapped_lines(text: str, width: float, size: float = 10) -> int:
+    """Lines a wrapped cell needs at this column width (Excel character units) for text at
+    `size` points, in Excel and in LibreOffice, with BIZ UD or another Japanese font: a
+    full-width character counts 2 units, any other 1.2 (Noto's digits are wider than BIZ UD's),
+    and a line is filled to 90 % (words are not broken)."""
+    room = max((width - 1.5) * 0.9 * 10 / size, 1.0)
+    return sum(max(1, math.ceil(text_width(line) / room)) for line in text.split("\n"))
+
+
+def text_width(text: str) -> float:
+    """Units of `text` at 10 pt, counted in C: a kanji is 3 UTF-8 bytes, so 2 units."""
+    wide = (len(text.encode()) - len(text)) // 2
+    return 2 * wide + 1.2 * (len(text) - wide)

@@ -25,13 +25,26 @@ from xlkpi.model import Measure
 from xlkpi.output import OutputError, failure, write_atomic
 from xlkpi.reader import read_sheet
 from xlkpi.sheetwriter import CheckedSheet, WriteFailed, closing_zip
-from xlkpi.style import A4, FONT, INPUT_FILL, LABEL_FILL, NEXT_YEAR_FILL, WORKBOOK_OPTIONS
+from xlkpi.style import (
+    A4,
+    DEFAULT_ROW_HEIGHT,
+    FONT,
+    INPUT_FILL,
+    LABEL_FILL,
+    NEXT_YEAR_FILL,
+    WORKBOOK_OPTIONS,
+    row_height,
+    wrapped_lines,
+)
 from xlkpi.values import UNITS, with_note, year_header
 from xlkpi.workbook import Workbook
 
 # A fixed creation time keeps the generated template byte-stable across runs.
 _CREATED = dt.datetime(2024, 4, 1, tzinfo=dt.UTC)
 _LONG_ROW_HEIGHT = 54
+# 記入要領 on A4 portrait at full size: LibreOffice draws a character unit wider than Excel.
+_INSTRUCTION_WIDTH = 66
+_NAME_WIDTH, _VALUE_WIDTH = 24, 17  # the form's first column and the others
 
 INSTRUCTIONS: tuple[str, ...] = (
     "成果指標（KPI）実績調書　記入要領",
@@ -142,6 +155,7 @@ class _FormWriter:
         self.book = book
         self.layout = layout
         self.open_year = open_year
+        self.heights: dict[int, float] = {}  # row -> points its text needs
         base = {
             "font_name": FONT,
             "font_size": 10,
@@ -167,12 +181,15 @@ class _FormWriter:
 
     def instructions(self, rule: Rule) -> None:
         sheet = CheckedSheet(self.book.add_worksheet(form.INSTRUCTIONS_SHEET))
-        sheet.set_column(0, 0, 110)
+        sheet.set_column(0, 0, _INSTRUCTION_WIDTH)
         sheet.write_string(0, 0, INSTRUCTIONS[0], self.title)
+        sheet.set_row(0, row_height(1, 14))
         lines = [*INSTRUCTIONS[1:], f"{len(INSTRUCTIONS)}. 評価の方法: {rule.describe()}"]
         for row, line in enumerate(lines, start=2):
             sheet.write_string(row, 0, line, self.wrap)
+            sheet.set_row(row, row_height(wrapped_lines(line, _INSTRUCTION_WIDTH, 11), 11))
         sheet.set_paper(A4)
+        sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
         sheet.fit_to_pages(1, 0)
 
     def sheet(self, name: str, measure: Measure | None) -> None:
@@ -181,12 +198,15 @@ class _FormWriter:
         layout = self.layout
         ws = CheckedSheet(self.book.add_worksheet(name))
         last = layout.last_col
-        ws.set_column(0, 0, 24)
-        ws.set_column(1, last, 17)
+        ws.set_column(0, 0, _NAME_WIDTH)
+        ws.set_column(1, last, _VALUE_WIDTH)
         ws.merge_range(0, 0, 0, last, form.TITLE, self.title)
+        self.heights = {0: row_height(1, 14)}
         values = _field_values(measure)
         for key, (row, col) in layout.labels.items():
-            ws.write_string(row, col, _label_text(key, layout, self.open_year), self.label)
+            label = _label_text(key, layout, self.open_year)
+            ws.write_string(row, col, label, self.label)
+            self.fit(row, label, (col, col))
         for key, ((r0, c0), (r1, c1)) in layout.inputs.items():
             fmt = self.input
             if self.open_year is not None and key in ("evaluation", "next_steps"):
@@ -200,10 +220,14 @@ class _FormWriter:
                 ws.merge_range(r0, c0, r1, c1, "", fmt)
                 ws.write_string(r0, c0, text, fmt)
             if _is_long(key):
-                ws.set_row(r0, _LONG_ROW_HEIGHT)
+                self.heights[r0] = max(self.heights.get(r0, 0), _LONG_ROW_HEIGHT)
+            self.fit(r0, text, (c0, c1), rows=r1 - r0 + 1)
         self.kpi_table(ws, measure)
         self.year_rows(ws, measure)
         self.validations(ws)
+        for row, height in sorted(self.heights.items()):
+            ws.set_row(row, height)
+        ws.set_default_row(DEFAULT_ROW_HEIGHT)
         ws.protect(
             "",
             {
@@ -214,8 +238,16 @@ class _FormWriter:
             },
         )
         ws.set_paper(A4)
-        ws.fit_to_pages(1, 1)
+        ws.set_landscape()  # all of the plan years side by side, at a readable size
+        ws.fit_to_pages(1, 0)
         ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+
+    def fit(self, row: int, text: str, cols: tuple[int, int], rows: int = 1) -> None:
+        """The row is high enough for `text` wrapped across these columns (and `rows` rows)."""
+        width = sum(_NAME_WIDTH if c == 0 else _VALUE_WIDTH for c in range(cols[0], cols[1] + 1))
+        need = row_height(wrapped_lines(text, width)) - (rows - 1) * DEFAULT_ROW_HEIGHT
+        if text and need > self.heights.get(row, DEFAULT_ROW_HEIGHT):
+            self.heights[row] = need
 
     def kpi_table(self, ws: Any, measure: Measure | None) -> None:
         layout = self.layout
@@ -235,11 +267,12 @@ class _FormWriter:
             ws.write_string(row, 0, form.KPI_ROW_LABEL.format(n=index + 1), self.label)
             ws.merge_range(row, n0, row, n1, "", self.input)
             ws.write_string(row, n0, kpi.name if kpi else "", self.input)
+            self.fit(row, kpi.name if kpi else "", (n0, n1))
             ws.write_string(row, cols["unit"][0], kpi.unit if kpi else "", self.input)
             for key in ("baseline", "target"):
                 value = getattr(kpi, key) if kpi else None
                 self.value(ws, row, cols[key][0], value, kpi.unit if kpi else "")
-        ws.set_row(header, 30)
+        self.heights[header] = max(self.heights.get(header, 0), row_height(2))
         if any(k.direction for k in kpis):  # a 方向 the department gave is carried over
             col = layout.last_col + 1
             ws.set_column(col, col, 13)

@@ -254,8 +254,9 @@ def sheet_names(source: Path | bytes) -> list[str]:
     Raises Rejected (its code not always Workbook's) or OSError.
     """
     with source.open("rb") if isinstance(source, Path) else io.BytesIO(source) as file:
-        if sniff(file.read(8)) != "zip":
-            raise Rejected("not-excel")
+        head = file.read(8)
+        if sniff(head) != "zip":  # said as of a return: empty, .xls, encrypted, not Excel
+            _open_package(head + file.read(), Limits())
         _, root, rels, names = _open_zip(file, None)  # no sheet is unzipped: no size caps
         return [sheet.name for sheet in _sheet_list(root, rels, names)]
 

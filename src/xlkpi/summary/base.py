@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
@@ -15,7 +14,17 @@ from xlkpi.previous import DATA_SHEET as DATA_SHEET  # one name each: see previo
 from xlkpi.previous import LEDGER_SHEET as LEDGER_SHEET
 from xlkpi.previous import MEASURE_SHEET as MEASURE_SHEET
 from xlkpi.sheetwriter import BulkSheet, CheckedSheet, RowTemplate
-from xlkpi.style import A4, EXTRA_GRADE_FILLS, FONT, GRADE_FILLS, LABEL_FILL
+from xlkpi.style import (
+    A4,
+    DEFAULT_ROW_HEIGHT,
+    EXTRA_GRADE_FILLS,
+    FONT,
+    GRADE_FILLS,
+    LABEL_FILL,
+    row_height,
+    text_width,
+    wrapped_lines,
+)
 from xlkpi.tally import Counts
 from xlkpi.values import reiwa_label
 
@@ -69,14 +78,10 @@ def ratio_cell(ratio: Fraction | None) -> BulkCell:
     return (None, "text") if ratio is None else (shown_ratio(ratio), "pct")
 
 
-LINE_HEIGHT = 13.5  # points per line of 10 pt text
-MAX_ROW_HEIGHT = 409.0  # Excel's tallest row, in points: longer text scrolls within its cell
 NAME_LIST_LIMIT = 1_000  # characters of names one sentence lists before it counts the rest
-_WRAPPED = ("text", "header")
-
-
-def row_height(lines: int) -> float:
-    return min(LINE_HEIGHT * lines + 3, MAX_ROW_HEIGHT)
+_WRAPPED = ("text", "header", "bold", "wrap", "note_wrap", "subtitle_wrap")
+_SIZES = {"title": 14, "subtitle": 11, "subtitle_wrap": 11}  # points; 10 otherwise
+_SPREAD = ("note", "subtitle")  # a line of these wider than its column spreads across the sheet
 
 
 def name_list(names: list[str], where: str) -> str:
@@ -92,17 +97,6 @@ def name_list(names: list[str], where: str) -> str:
     return "、".join(shown)
 
 
-def wrapped_lines(text: str, width: float) -> int:
-    """Lines a wrapped cell needs at this column width (full-width characters count double)."""
-    room = max(width - 1.5, 1.0)
-    return sum(max(1, math.ceil(text_width(line) / room)) for line in text.split("\n"))
-
-
-def text_width(text: str) -> int:
-    """About display_width, counted in C: a kanji is 3 UTF-8 bytes, so (3 + 1) / 2 = 2."""
-    return (len(text.encode()) + len(text)) // 2
-
-
 class Book:
     """The workbook with its formats; each sheet module writes through it."""
 
@@ -115,7 +109,11 @@ class Book:
         self.fmt = {
             "title": workbook.add_format({**base, "font_size": 14, "bold": True}),
             "subtitle": workbook.add_format({**base, "font_size": 11, "bold": True}),
+            "subtitle_wrap": workbook.add_format(
+                {**base, "font_size": 11, "bold": True, "text_wrap": True}
+            ),
             "note": workbook.add_format({**base, "font_color": "#404040"}),
+            "note_wrap": workbook.add_format({**base, "font_color": "#404040", "text_wrap": True}),
             "header": workbook.add_format({**cell, "bold": True, "bg_color": LABEL_FILL,
                                            "text_wrap": True, "valign": "vcenter", "align": "center"}),
             "text": workbook.add_format({**cell, "text_wrap": True}),
@@ -126,7 +124,7 @@ class Book:
             "int": workbook.add_format({**cell, "num_format": "#,##0"}),
             "dec": workbook.add_format({**cell, "num_format": "#,##0.0##"}),
             "pct": workbook.add_format({**cell, "num_format": "0.0%"}),
-            "bold": workbook.add_format({**cell, "bold": True}),
+            "bold": workbook.add_format({**cell, "bold": True, "text_wrap": True}),
             "bold_int": workbook.add_format({**cell, "bold": True, "num_format": "#,##0"}),
             "bold_dec": workbook.add_format({**cell, "bold": True, "num_format": "#,##0.0##"}),
             "bold_pct": workbook.add_format({**cell, "bold": True, "num_format": "0.0%"}),
@@ -137,7 +135,7 @@ class Book:
         self.grade_fill = {label: fills.get(label, "#D9D9D9") for label in labels}
         self._xf = {name: fmt._get_xf_index() for name, fmt in self.fmt.items()}
         self._widths: dict[str, list[float]] = {}
-        self._lines: dict[str, dict[int, int]] = {}
+        self._lines: dict[str, dict[int, float]] = {}  # row -> the height its text needs
         self.grade_fmt = {
             label: workbook.add_format({"bg_color": fill, "font_name": FONT})
             for label, fill in self.grade_fill.items()
@@ -161,11 +159,20 @@ class Book:
         return ws
 
     def text(self, ws: Any, row: int, col: int, value: str, fmt: str = "text") -> None:
-        ws.write_string(row, col, value, self.fmt[fmt])
         widths = self._widths.get(ws.name, [])
+        if fmt in _SPREAD and col == 0 and len(widths) > 1 and text_width(value) > widths[0] - 1.5:
+            self.merged_text(ws, row, (0, len(widths) - 1), value, f"{fmt}_wrap")
+            return
+        ws.write_string(row, col, value, self.fmt[fmt])
         if fmt in _WRAPPED and value and col < len(widths):
-            lines = self._lines[ws.name]
-            lines[row] = max(lines.get(row, 1), wrapped_lines(value, widths[col]))
+            self._need(ws, row, wrapped_lines(value, widths[col], _SIZES.get(fmt, 10)), fmt)
+        elif fmt in _SIZES:
+            self._need(ws, row, 1, fmt)
+
+    def _need(self, ws: Any, row: int, lines: int, fmt: str) -> None:
+        """The row is at least as high as `lines` lines of this format need."""
+        needs = self._lines[ws.name]
+        needs[row] = max(needs.get(row, DEFAULT_ROW_HEIGHT), row_height(lines, _SIZES.get(fmt, 10)))
 
     def bulk(self, ws: Any, row: int, cells: list[BulkCell]) -> None:
         """A whole data row: (value, format name) per column from A, height fitted to its text."""
@@ -173,9 +180,13 @@ class Book:
         lines = 1
         for col, (value, fmt) in enumerate(cells):
             # Only text that may not fit on one line is measured.
-            if type(value) is str and fmt in _WRAPPED and len(value) * 2 > widths[col] - 1.5:
+            if (
+                type(value) is str
+                and fmt in _WRAPPED
+                and len(value) * 2 > (widths[col] - 1.5) * 0.9
+            ):
                 lines = max(lines, wrapped_lines(value, widths[col]))
-        height = row_height(lines) if lines > 1 else None
+        height = row_height(lines) if lines > 1 else None  # one line: the sheet's default
         xf = self._xf
         ws.bulk_row(row, [(value, xf[fmt]) for value, fmt in cells], height)
 
@@ -187,6 +198,9 @@ class Book:
 
     def table(self, ws: Any, top: int, last: int, titles: list[str], name: str, style: str) -> None:
         """An Excel table with a header row at `top` over data rows down to `last`."""
+        widths = self._widths[ws.name]
+        for col, title in enumerate(titles):
+            self._need(ws, top, wrapped_lines(title, widths[col]), "header")
         ws.add_table(top, 0, last, len(titles) - 1, {
             "name": name, "style": style,
             "columns": [{"header": t, "header_format": self.fmt["header"]} for t in titles],
@@ -198,8 +212,7 @@ class Book:
         """Text across several columns, wrapped, with the row sized to it."""
         ws.merge_range(row, cols[0], row, cols[1], value, self.fmt[fmt])
         width = sum(self._widths[ws.name][cols[0] : cols[1] + 1])
-        lines = self._lines[ws.name]
-        lines[row] = max(lines.get(row, 1), wrapped_lines(value, width))
+        self._need(ws, row, wrapped_lines(value, width, _SIZES.get(fmt, 10)), fmt)
 
     def number(self, ws: Any, row: int, col: int, value: Decimal | int | None) -> None:
         shown, fmt = number_cell(value)  # the same choice of format as in bulk rows
@@ -215,14 +228,24 @@ class Book:
         for col, title in enumerate(titles, start=first_col):
             self.text(ws, row, col, title, "header")
 
-    def page(self, ws: Any, header_rows: tuple[int, int], *, freeze: bool = True) -> None:
-        """Row heights for wrapped text; A4 landscape, one page wide, header rows repeated."""
-        for row, count in sorted(self._lines[ws.name].items()):
-            if count > 1:
-                ws.set_row(row, row_height(count))
+    def page(
+        self, ws: Any, header_rows: tuple[int, int], *, freeze: bool = True, across: int = 0
+    ) -> None:
+        """Row heights for the text; A4 landscape, header rows repeated on every page.
+
+        A sheet is fitted to one page wide; a data sheet (`across`: how many columns from A
+        name a row) prints at full size across as many pages as it needs, those columns
+        repeated on each."""
+        for row, height in sorted(self._lines[ws.name].items()):
+            if height > DEFAULT_ROW_HEIGHT:
+                ws.set_row(row, height)
+        ws.set_default_row(DEFAULT_ROW_HEIGHT)
         ws.set_landscape()
         ws.set_paper(A4)
-        ws.fit_to_pages(1, 0)
+        if across:
+            ws.repeat_columns(0, across - 1)
+        else:
+            ws.fit_to_pages(1, 0)
         ws.repeat_rows(*header_rows)
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         ws.set_footer("&C&P / &N ページ")

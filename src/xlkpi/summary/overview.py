@@ -23,6 +23,8 @@ from xlkpi.summary.base import (
 from xlkpi.tally import Counts, Tallies
 from xlkpi.values import era_name
 
+_FULL_WIDTH = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
+
 TABLE_TOP = 10  # a blank row between the facts above and each table's subtitle
 
 
@@ -158,7 +160,9 @@ def chart(book: Book, ws: Any, top: int, years: list[tuple[int, Tallies]]) -> No
             "data_labels": {"value": True, "font": font},
             "fill": {"color": colors[index % 2]},
         })  # fmt: skip
-    names = "と".join(f"{era_name(y)}" for y, _ in years)
+    # Full-width: LibreOffice spaces half-width letters off from kanji in a chart title
+    # (「（ R6 ）」); Excel and LibreOffice both draw Ｒ６ as it is written.
+    names = "と".join(era_name(y).translate(_FULL_WIDTH) for y, _ in years)
     graph.set_title({"name": f"達成状況の分布（{names}）", "name_font": {**font, "size": 12}})
     graph.set_x_axis({"num_font": font, "name": "評価", "name_font": font})
     graph.set_y_axis(

@@ -7,12 +7,13 @@ from xlkpi import form
 from xlkpi.model import Kpi, Measure
 from xlkpi.problems import Severity, Status
 from xlkpi.sheetwriter import RowTemplate
-from xlkpi.style import FONT, fitted_width
+from xlkpi.style import FONT, fitted_width, row_height, wrapped_lines
 from xlkpi.summary.base import (
     DATA_SHEET,
     LEDGER_SHEET,
     MEASURE_SHEET,
     Book,
+    BulkCell,
     number_cell,
     ratio_cell,
 )
@@ -48,14 +49,22 @@ def write_data(book: Book) -> None:
     by_notes: dict[str, RowTemplate] = {}
     for measure, kpi in book.rows:
         # One row per year: what does not change with the year is serialized once.
+        named = identity(measure, kpi)  # wrapped, the row as high as the longest name needs
+        lines = max(
+            wrapped_lines(str(v), widths[c]) for c, (v, f) in enumerate(named) if f == "text"
+        )
+        lines = max(
+            lines, wrapped_lines(measure.file, widths[-4]), wrapped_lines(measure.sheet, widths[-3])
+        )
+        height = row_height(lines) if lines > 1 else None
         fixed = [
-            *((value, "cell" if fmt == "text" else fmt) for value, fmt in identity(measure, kpi)),
+            *named,
             (kpi.unit, "center"),
             number_cell(kpi.baseline),
             number_cell(kpi.target),
         ]
         head = book.template(ws, fixed)
-        source = [(measure.file, "cell"), (measure.sheet, "cell")]
+        source = [(measure.file, "text"), (measure.sheet, "text")]
         tail = book.template(
             ws, [*source, (form.DIRECTION_SHOWN.get(kpi.direction, ""), "cell")], 12
         )
@@ -69,13 +78,13 @@ def write_data(book: Book) -> None:
                 ], len(fixed))  # fmt: skip
             note = kpi.notes.get(year)
             if note is None:
-                ws.put_row(row, [head, by_year, tail])
+                ws.put_row(row, [head, by_year, tail], height)
                 continue
             if (noted := by_notes.get(note)) is None:
                 noted = by_notes[note] = book.template(ws, [(note, "cell")], len(DATA_COLUMNS) - 1)
-            ws.put_row(row, [head, by_year, tail, noted])
+            ws.put_row(row, [head, by_year, tail, noted], height)
     book.table(ws, 0, max(row, 1), DATA_COLUMNS, "KpiData", "Table Style Light 9")
-    book.page(ws, (0, 0))
+    book.page(ws, (0, 0), across=1)
 
 
 def write_measures(book: Book) -> None:
@@ -83,21 +92,26 @@ def write_measures(book: Book) -> None:
     years = result.years
     titles = measure_columns(years)
     texts = form.TEXT_FIELDS
-    widths = [4.5, 24.0, 14.0, 12.0, *[20.0] * len(texts), 10.0, 10.0, 10.0, 10.0,
+    widths = [4.5, 24.0, 14.0, 12.0, *[40.0] * len(texts), 10.0, 10.0, 10.0, 10.0,
               *[10.0] * len(years), 20.0, 12.0]  # fmt: skip
     ws = book.sheet(MEASURE_SHEET, "", "", widths)
     for row, measure in enumerate(result.measures, start=1):
         first, last = (measure.years[0], measure.years[-1]) if measure.years else (None, None)
-        ws.put_row(row, [book.template(ws, [
-            number_cell(measure.number), (measure.name, "cell"), (measure.viewpoint, "cell"),
-            (measure.policy_field, "cell"), *((measure.texts.get(f.key, ""), "cell") for f in texts),
-            number_cell(measure.base_year), number_cell(measure.target_year),
-            number_cell(first), number_cell(last),
+        book.bulk(ws, row, [
+            number_cell(measure.number), (measure.name, "text"), (measure.viewpoint, "text"),
+            (measure.policy_field, "text"), *((measure.texts.get(f.key, ""), "text") for f in texts),
+            year_cell(measure.base_year), year_cell(measure.target_year),
+            year_cell(first), year_cell(last),
             *(number_cell(measure.budgets.get(year)) for year in years),
-            (measure.file, "cell"), (measure.sheet, "cell"),
-        ])])  # fmt: skip
+            (measure.file, "text"), (measure.sheet, "text"),
+        ])  # fmt: skip
     book.table(ws, 0, max(len(result.measures), 1), titles, "Measures", "Table Style Light 9")
-    book.page(ws, (0, 0))
+    book.page(ws, (0, 0), across=2)
+
+
+def year_cell(year: int | None) -> BulkCell:
+    """A year as a number shown without a thousands separator: 2024, not 2,024."""
+    return (None, "text") if year is None else (year, "year")
 
 
 def write_ledger(book: Book) -> None:
@@ -145,4 +159,4 @@ def write_ledger(book: Book) -> None:
             values = (kind, item.file, item.sheet, item.cell, item.code, item.message, item.hint)
             book.bulk(ws, row + 1 + offset, [(value, "text") for value in values])
         book.table(ws, row + 1, row + 1 + len(problems), heads, "Problems", "Table Style Light 1")
-    book.page(ws, (top, top))
+    book.page(ws, (top, top), across=1)
