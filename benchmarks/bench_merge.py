@@ -212,7 +212,8 @@ def run_size(size: str, runs: int, with_pandas: bool) -> dict[str, object]:
     }
     base = results["bare calamine read"]
     cores = os.cpu_count() or 1
-    print(f"\n{size} corpus: {sheets:,} form sheets, median of {runs} runs (pandas: 1 run)")
+    print(f"\n{size} corpus: {sheets:,} form sheets, median of {runs} runs (pandas: 1 run),"
+          f" load average {os.getloadavg()[0]:.1f} at the end")  # fmt: skip
     print(
         f"{'':30} {'seconds':>9} {'x calamine':>11} {'sheets/s':>10} {'peak RSS':>10} {'CPU s':>7}"
     )
@@ -273,6 +274,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     print(machine())
+    print(f"load average {os.getloadavg()[0]:.1f} (other work on the machine slows every command)")
     startup(max(args.runs, 5))
     measured = [run_size(size, args.runs, args.pandas) for size in args.sizes]
     by_size = {m["size"]: m for m in measured}

@@ -11,6 +11,9 @@ reading, grading, the rest of read_file (the file's bytes, the ledger), pickling
 reading them back (what workers send the parent), the checks across returns, and the
 summary write. Best of --rounds rounds per stage, so that a noisy spell on a shared
 machine counts least. The summary's grades are checked as bench_merge.py does.
+
+With --count STEP it makes one untimed pass through that step instead, for an
+instruction counter (valgrind --tool=callgrind): see docs/performance.md.
 """
 
 from __future__ import annotations
@@ -114,12 +117,57 @@ def one_round(folder: Path, out: Path) -> dict[str, float]:
     return found
 
 
+STEPS = ("import", "open", "parse", "grid", "form", "read", "pickle", "merge", "write")
+
+
+def count(folder: Path, files: int, upto: str) -> None:
+    """One untimed pass over the first `files` workbooks, through step `upto`, for an
+    instruction counter: the count of one step less that of the step before is that
+    step's work, whatever else the machine runs. (See docs/performance.md.)"""
+    from xlkpi.reader import read_sheet
+
+    steps = STEPS[: STEPS.index(upto) + 1]
+    candidates, report = discover([folder])
+    candidates = candidates[:files]
+    if steps[-1] in ("open", "parse", "grid", "form"):
+        for candidate in candidates:
+            book = workbook.Workbook(candidate.read())
+            for info in book.sheets:
+                if info.kind != "worksheet" or info.part is None:
+                    continue
+                if upto == "parse":
+                    book._book.get_sheet_by_name(info.name).to_python(skip_empty_area=False)
+                elif upto in ("grid", "form"):
+                    grid = book.grid(info)
+                    if upto == "form":
+                        read_sheet(grid, candidate.display)
+        return
+    if "read" not in steps:
+        return
+    results = [merge_module._read_guarded(c) for c in candidates]
+    if "pickle" in steps:
+        for result in results:
+            pickle.loads(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
+    if "merge" in steps:
+        rest = iter(results)
+        merge_module.read_all = lambda *args: rest  # type: ignore[assignment]
+        merged = merge_module.merge_candidates(candidates, report)
+        if "write" in steps:
+            summary.write_summary(merged, Path(tempfile.mkdtemp()) / "summary.xlsx")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("size", nargs="?", default="M")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--count", choices=STEPS, help="one untimed pass through this step")
+    parser.add_argument("--files", type=int, default=40, help="workbooks read with --count")
     args = parser.parse_args()
     folder, expected, sheets = corpus(args.size)
+    if args.count:
+        gc.disable()  # the collector runs by allocation counts: the same in every count
+        count(folder, args.files, args.count)
+        return
     out = Path(tempfile.mkdtemp()) / "summary.xlsx"
     instrument()
     gc.collect()
