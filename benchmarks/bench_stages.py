@@ -99,7 +99,7 @@ def one_round(folder: Path, out: Path) -> dict[str, float]:
         pickle.loads(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
     spent["pickle + unpickle"] = time.perf_counter() - start
     start = time.perf_counter()
-    rest = iter(results)
+    rest = (result for result in results)  # a generator: merge may close() it
     original = merge_module.read_all
     merge_module.read_all = lambda *args: rest  # type: ignore[assignment]
     try:
@@ -149,7 +149,7 @@ def count(folder: Path, files: int, upto: str) -> None:
         for result in results:
             pickle.loads(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
     if "merge" in steps:
-        rest = iter(results)
+        rest = (result for result in results)  # a generator: merge may close() it
         merge_module.read_all = lambda *args: rest  # type: ignore[assignment]
         merged = merge_module.merge_candidates(candidates, report)
         if "write" in steps:
