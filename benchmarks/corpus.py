@@ -1,10 +1,17 @@
 """A corpus of realistic returns for the benchmark, with the grades it intends.
 
-N workbooks x M form sheets. Half the workbooks use the template's layout (merged
-text cells, borders, numeric and percent-formatted cells, a unit column), half the
-FY2024 forms' layout (values typed as text with units, "1,195人", "84%", the actual
-under the year header). Each sheet has 1-3 KPIs. The expected grades are computed
-here with plain fractions, independently of xlkpi, and written to expected.json.
+N workbooks x M form sheets, in three layouts taken in turn, workbook by workbook:
+
+- "template": the template's layout (templates/kpi_template.xlsx, as `xlkpi template`
+  writes it: merged text cells, borders, numeric and percent-formatted cells, a unit column);
+- "seed": the FY2024 forms' layout (values typed as text with units, "1,195人", "84%",
+  each KPI's actual under the year header, the 実績値 label beside the year header);
+- "seed, 実績値 merged down": the same, with the 実績値 label merged down over the year
+  row and the value rows, a natural way to draw that form.
+
+Each sheet has 1-3 KPIs. The expected grade of every KPI is computed here with plain
+fractions, independently of xlkpi, and written beside the corpus with the layout of its
+sheet, so that a benchmark can tell which layout was graded wrong.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from xlkpi.model import Kpi, Measure
 from xlkpi.template import write_forms
 
 SIZES = {"S": (10, 32), "M": (200, 25), "L": (1000, 25)}
+LAYOUTS = ("template", "seed", "seed, 実績値 merged down")
+VERSION = 2  # of what make_corpus writes: a corpus of another version is made again
 FIELDS = {
     "生活機能の強化": ["医療", "福祉", "産業振興", "教育及び文化", "消防防災"],
     "結びつきやネットワークの強化": ["地域公共交通", "交通インフラの整備", "協働のまちづくり"],
@@ -87,8 +96,11 @@ def _shown(value: Decimal, unit: str) -> str:
     return f"{number}{unit}"
 
 
-def write_seed_layout(path: Path, measures: list[Measure]) -> None:
-    """The FY2024 forms' layout: one table per sheet, values as text with units."""
+def write_seed_layout(path: Path, measures: list[Measure], merged_down: bool = False) -> None:
+    """The FY2024 forms' layout: one table per sheet, values as text with units.
+
+    `merged_down`: the 実績値 label merged over its year row and the KPIs' value rows.
+    """
     book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
     label = book.add_format({"border": 1, "bg_color": "#DDDDDD"})
     cell = book.add_format({"border": 1, "text_wrap": True})
@@ -119,30 +131,49 @@ def write_seed_layout(path: Path, measures: list[Measure]) -> None:
                 ws.write_string(r, c, value, label if c == 0 else cell)
             if len(row) == 2 and row[0] and not row[0].startswith("実績"):
                 ws.merge_range(r, 1, r, 5, row[1], cell)
+        if merged_down:
+            top = next(r for r, row in enumerate(rows) if row[0] == "実績値")
+            ws.merge_range(top, 0, top + len(measure.kpis), 0, "実績値", label)
     book.close()
 
 
-def make_corpus(folder: Path, files: int, sheets: int, seed: int = 2024) -> dict[str, list[str]]:
-    """Write the corpus; returns (and saves) 施策名 -> the intended FY2024 grade of each KPI."""
+def expected_path(folder: Path) -> Path:
+    return folder.parent / f"{folder.name}.expected.json"
+
+
+def make_corpus(folder: Path, files: int, sheets: int, seed: int = 2024) -> dict[str, object]:
+    """Write the corpus and, beside it, what it must give (returned too):
+
+    {"version": VERSION, "files": files, "sheets": sheets,
+     "measures": {施策名: {"layout": layout,
+                          "kpis": [[成果指標, FY2024 grade, FY2024 actual, target], ...]}}}
+    """
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    expected: dict[str, list[str]] = {}
+    for old in folder.glob("*.xlsx"):
+        old.unlink()
+    measures_expected: dict[str, dict[str, object]] = {}
     number = 0
     for index in range(files):
+        layout = LAYOUTS[index % len(LAYOUTS)]
         measures = []
         for _ in range(sheets):
             number += 1
             measure = random_measure(rng, number)
             measures.append(measure)
-            expected[measure.name] = [
-                expected_grade(k.actuals[2024], k.target or Decimal(0)) for k in measure.kpis
-            ]
+            grades = [
+                [k.name, expected_grade(k.actuals[2024], k.target or Decimal(0)),
+                 str(k.actuals[2024]), str(k.target)]
+                for k in measure.kpis
+            ]  # fmt: skip
+            measures_expected[measure.name] = {"layout": layout, "kpis": grades}
         path = folder / f"{index:04d}_部署.xlsx"
-        if index % 2:
-            write_seed_layout(path, measures)
-        else:
+        if layout == "template":
             write_forms(path, measures)
-    (folder.parent / f"{folder.name}.expected.json").write_text(
-        json.dumps(expected, ensure_ascii=False), encoding="utf-8"
-    )
+        else:
+            write_seed_layout(path, measures, merged_down=layout != "seed")
+    expected: dict[str, object] = {
+        "version": VERSION, "files": files, "sheets": sheets, "measures": measures_expected,
+    }  # fmt: skip
+    expected_path(folder).write_text(json.dumps(expected, ensure_ascii=False), encoding="utf-8")
     return expected
