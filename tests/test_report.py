@@ -402,3 +402,19 @@ def test_without_last_year_its_line_follows_this_years_table(tmp_path: Path) -> 
                  if item.kind == "table" and item.rows[0] == ["達成状況", "令和6年度 項目数", "割合"])  # fmt: skip
     missing = next(i for i, item in enumerate(overall) if "前年度の評価がありません" in item.text)
     assert missing > table  # not read as the heading of this year's table
+
+
+def test_chart_texts_with_control_characters_stay_legal_xml() -> None:
+    """A viewpoint or title from a return may hold a control character; XML 1.0 cannot."""
+    from xlkpi.report.charts import COLUMN, Chart, chart_xml, insert_chart
+
+    chart = Chart(COLUMN, "視点\x07の達成状況", ("A\x01", "B"), (("R6\x1f", (1, 2)),),
+                  ("112233",), "BIZ UDPゴシック")  # fmt: skip
+    ElementTree.fromstring(chart_xml(chart))  # raises on an illegal character
+    document = docx.Document()
+    insert_chart(document.add_paragraph().add_run(), chart, 10, 6)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    with zipfile.ZipFile(buffer) as package:
+        body = package.read("word/document.xml").decode()
+    assert 'descr="視点の達成状況"' in body

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 import xlsxwriter
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -20,6 +19,8 @@ from docx.opc.part import Part
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls
 from xlsxwriter.utility import xl_rowcol_to_cell
+
+from xlkpi.report.xmltext import xml_attr, xml_text
 
 PIE, COLUMN = "pie", "column"
 DATA_SHEET = "Sheet1"
@@ -98,13 +99,13 @@ def _series(chart: Chart, index: int, styling: str) -> str:
     col = index + 1
     count = len(chart.categories)
     names = "".join(
-        f'<c:pt idx="{i}"><c:v>{escape(c)}</c:v></c:pt>' for i, c in enumerate(chart.categories)
+        f'<c:pt idx="{i}"><c:v>{xml_text(c)}</c:v></c:pt>' for i, c in enumerate(chart.categories)
     )
     numbers = "".join(f'<c:pt idx="{i}"><c:v>{v}</c:v></c:pt>' for i, v in enumerate(values))
     return (
         f'<c:ser><c:idx val="{index}"/><c:order val="{index}"/>'
         f'<c:tx><c:strRef><c:f>{_ref((0, col))}</c:f><c:strCache><c:ptCount val="1"/>'
-        f'<c:pt idx="0"><c:v>{escape(name)}</c:v></c:pt></c:strCache></c:strRef></c:tx>'
+        f'<c:pt idx="0"><c:v>{xml_text(name)}</c:v></c:pt></c:strCache></c:strRef></c:tx>'
         f"{styling}"
         f"<c:cat><c:strRef><c:f>{_ref((1, 0), (count, 0))}</c:f><c:strCache>"
         f'<c:ptCount val="{count}"/>{names}</c:strCache></c:strRef></c:cat>'
@@ -121,7 +122,7 @@ def _labels(chart: Chart, values: tuple[int, ...], *, category: bool) -> str:
         for i, v in enumerate(values)
         if v == 0
     )
-    code = quoteattr(f'0"{chart.unit}"')
+    code = xml_attr(f'0"{chart.unit}"')
     position = '<c:dLblPos val="bestFit"/>' if category else '<c:dLblPos val="outEnd"/>'
     return (
         f'<c:dLbls>{hidden}<c:numFmt formatCode={code} sourceLinked="0"/>'
@@ -196,7 +197,7 @@ def _step(chart: Chart) -> int:
 
 
 def _run_props(font: str, size: int, bold: bool = False) -> str:
-    face = quoteattr(font)
+    face = xml_attr(font)
     return (
         f'sz="{size}" b="{int(bold)}"><a:solidFill><a:srgbClr val="262626"/></a:solidFill>'
         f"<a:latin typeface={face}/><a:ea typeface={face}/><a:cs typeface={face}/>"
@@ -216,7 +217,7 @@ def _title(text: str, font: str) -> str:
         "<c:title><c:tx><c:rich><a:bodyPr/><a:lstStyle/><a:p><a:pPr>"
         f"<a:defRPr {_run_props(font, 1100, True)}</a:defRPr></a:pPr>"
         f'<a:r><a:rPr lang="ja-JP" {_run_props(font, 1100, True)}</a:rPr>'
-        f"<a:t>{escape(text)}</a:t></a:r></a:p></c:rich></c:tx>"
+        f"<a:t>{xml_text(text)}</a:t></a:r></a:p></c:rich></c:tx>"
         '<c:overlay val="0"/></c:title>'
     )
 
@@ -243,8 +244,8 @@ def insert_chart(run: Any, chart: Chart, width_cm: float, height_cm: float) -> N
     inline = parse_xml(
         f'<wp:inline distT="0" distB="0" distL="0" distR="0" {nsdecls("wp", "a", "r")}>'
         f'<wp:extent cx="{cx}" cy="{cy}"/><wp:effectExtent l="0" t="0" r="0" b="0"/>'
-        f'<wp:docPr id="{shape_id}" name={quoteattr(f"グラフ {number}")} '
-        f"descr={quoteattr(chart.title)}/>"
+        f'<wp:docPr id="{shape_id}" name={xml_attr(f"グラフ {number}")} '
+        f"descr={xml_attr(chart.title)}/>"
         "<wp:cNvGraphicFramePr/>"
         '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
         '<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '

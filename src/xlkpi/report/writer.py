@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,13 +38,13 @@ from xlkpi.report.blocks import (
     Text,
 )
 from xlkpi.report.charts import insert_chart
+from xlkpi.report.xmltext import legal
 from xlkpi.style import FONT, LABEL_FILL
 
 GOTHIC = FONT  # BIZ UDPゴシック: headings, tables, charts
 MINCHO = "BIZ UDP明朝 Medium"  # the name Windows and Office give BIZ UDP明朝: body text
 TABLE_STYLE = "xlkpi 表"
 IDENTIFIER = "xlkpi:sha256:"  # core property: the digest of the body as written
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def to_docx(content: Document) -> bytes:
@@ -92,7 +91,7 @@ def _block(document: Any, block: Block) -> None:
 
 def _runs(paragraph: Any, runs: Runs) -> None:
     for part in runs:
-        run = paragraph.add_run(_ILLEGAL.sub("", part.text))
+        run = paragraph.add_run(legal(part.text))
         if part.bold:
             run.bold = True
         if part.blank:
@@ -206,7 +205,7 @@ def _run_xml(p: Any, part: Text, size: str) -> None:
     SubElement(properties, _W_SZ).set(_W_VAL, size)
     if part.blank:
         SubElement(properties, _W_HIGHLIGHT).set(_W_VAL, "yellow")
-    for index, line in enumerate(_ILLEGAL.sub("", part.text).split("\n")):
+    for index, line in enumerate(legal(part.text).split("\n")):
         if index:
             SubElement(run, _W_BR)
         for number, piece in enumerate(line.split("\t")):
