@@ -323,3 +323,40 @@ def lying_sheet_zip(inflated: int, member_body: str = "") -> bytes:
                     out.write(chunk)
                 out.write(b"--></worksheet>")
     return lying_zip(buffer.getvalue(), "xl/worksheets/sheet1.xml", 2000)
+
+
+def many_kpis_return(path: Path, count: int) -> Path:
+    """A return whose one form holds `count` KPIs: the template's table, with every actuals
+    row headed by its KPI's name (as some departments type it) instead of 指標N."""
+    import xlsxwriter
+
+    years = ["2024 (R6)", "2025 (R7)", "2026 (R8)", "2027 (R9)", "2028 (R10)"]
+    rows: list[list[object]] = [
+        ["定住自立圏共生ビジョン 成果指標（KPI）実績調書"],
+        ["施策番号", 1],
+        ["施策名", "多指標事業"],
+        ["連携する視点", "生活機能の強化", None, "政策分野", "医療"],
+        ["施策の展開", "展開"],
+        ["取組内容", "内容"],
+        ["成果指標 (KPI)", "指標名", None, "単位", "現状値 (2022 (R4) 年度)",
+         "目標値 (2028 (R10) 年度)"],
+        *([f"指標{i + 1}", f"指標その{i}", None, "人", 1, 10] for i in range(count)),
+        ["関係市町", "全市町"],
+        ["事業名称", "事業"],
+        ["事業効果", "効果"],
+        ["実施年度", *years],
+        ["事業費 (千円)", 100],
+        ["役割分担", "分担"],
+        ["実績値", *years],
+        *([f"指標その{i}", 5] for i in range(count)),
+        ["年度評価", "評価"],
+        ["次年度以降の取組", "取組"],
+    ]  # fmt: skip
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("1")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is not None:
+                sheet.write(r, c, value)
+    book.close()
+    return path

@@ -34,11 +34,22 @@ from xlkpi.values import (
 from xlkpi.workbook import Pos, cell_ref, parse_ref
 
 
+class Slots(dict[int, int]):
+    """KPI index -> row, knowing its highest index (slot asks for it at every row: taking
+    the max of the keys each time made a 10,000-KPI sheet quadratic)."""
+
+    top = -1
+
+    def __setitem__(self, key: int, value: int) -> None:
+        super().__setitem__(key, value)
+        self.top = max(self.top, key)
+
+
 @dataclass(slots=True)
 class ActualGrid:
     """The rows under the 実績値 year header."""
 
-    rows: dict[int, int]  # KPI index -> row, from 指標N labels (or blank heads, in order)
+    rows: Slots  # KPI index -> row, from 指標N labels (or blank heads, in order)
     named: dict[int, str]  # row -> its head's other text: a KPI's name, or a note
     columns: dict[int, tuple[int, str]]  # col -> (year, text after the year in the header)
 
@@ -55,17 +66,23 @@ class KpiReader:
         hit = self.sheet.anchor(form.ACTUALS)
         columns = self.sheet.year_columns(hit)
         measure.years = tuple(sorted(year for year, _ in columns.values()))
-        grid = ActualGrid({}, {}, columns)
+        grid = ActualGrid(Slots(), {}, columns)
         row = hit.pos[0] + 1
         while row < self.sheet.grid.height:
             if any(h.pos[1] <= label_col for h in self.sheet.row_hits.get(row, [])):
                 break
             # the 実績値 label merged down over its rows leaves their heads blank
-            head = None if (row, label_col) in self.sheet.grid.anchors else self.sheet.grid.value((row, label_col))
+            head = (
+                None
+                if (row, label_col) in self.sheet.grid.anchors
+                else self.sheet.grid.value((row, label_col))
+            )
             numbered = form.kpi_row_number(head)
             self.sheet.seen.add((row, label_col))
             values = [p for col in columns if (p := self.cell_in(row, col)) is not None]
-            if numbered is None and form.not_kpi_row(head, [self.sheet.grid.value(p) for p in values]):
+            if numbered is None and form.not_kpi_row(
+                head, [self.sheet.grid.value(p) for p in values]
+            ):
                 # a 達成率 or 実績/見込 row: no KPI's values, told and left unread
                 found = clean_text(head) or clean_text(self.sheet.grid.value(values[0]))
                 self.sheet.report("remarks-not-read", (row, label_col) if head else values[0],
@@ -84,11 +101,18 @@ class KpiReader:
         return grid
 
     def place_named_rows(self, grid: ActualGrid, kpis: Mapping[int, Kpi]) -> None:
-        """Rows headed by a KPI's name instead of 指標N join that KPI; others must be empty."""
+        """Rows headed by a KPI's name instead of 指標N join that KPI; others must be empty.
+
+        A head names the first KPI (in their order) whose folded name is the head's, or the
+        head's core without its unit in brackets: looked up, not compared with every KPI."""
+        first: dict[str, tuple[int, int]] = {}  # folded name -> (order, KPI index)
+        for order, (i, kpi) in enumerate(kpis.items()):
+            first.setdefault(fold_label(kpi.name), (order, i))
         for row, head in grid.named.items():
             pos = (row, self.sheet.label_col)
             cells = [p for col in grid.columns if (p := self.cell_in(row, col))]
-            index = next((i for i, k in kpis.items() if _same_name(head, k.name)), None)
+            found = [first[key] for key in _name_keys(head) if key in first]
+            index = min(found)[1] if found else None
             if index is None or index in grid.rows:
                 if cells:
                     self.sheet.report("actual-row-unknown", pos, found=head)
@@ -105,7 +129,7 @@ class KpiReader:
         指標1 and 指標3 with 指標2 left blank keep their numbers, so each meets its own
         actuals row. A number already used (a copied row not renumbered) is told.
         """
-        following = max(taken, default=-1) + 1
+        following = (taken.top if isinstance(taken, Slots) else max(taken, default=-1)) + 1
         if number is None:
             return following
         if number - 1 in taken or number - 1 < following:
@@ -186,7 +210,7 @@ class KpiReader:
         value_cols = {k: header[k] for k in ("baseline", "target") if k in header}
         label_col = kpi_hit.pos[1]
         kpis: dict[int, Kpi] = {}
-        rows: dict[int, int] = {}
+        rows = Slots()
         row = kpi_hit.pos[0] + 1
         while row < self.sheet.grid.height and not any(
             h.pos[1] <= label_col for h in self.sheet.row_hits.get(row, [])
@@ -494,6 +518,7 @@ def _pos_of(ref: str | None) -> Pos | None:
     return parse_ref(ref) if ref else None
 
 
-def _same_name(head: str, name: str) -> bool:
-    """A row head naming a KPI, perhaps with its unit in brackets: 「参加人数（人）」."""
-    return fold_label(head) == fold_label(name) or split_label(head).core == fold_label(name)
+def _name_keys(head: str) -> tuple[str, str]:
+    """What a row head naming a KPI may match of its folded name: the head, or the head
+    without its unit in brackets (「参加人数（人）」)."""
+    return fold_label(head), split_label(head).core

@@ -93,12 +93,13 @@ class _FormReader(LabelledSheet):
     def second_form(self) -> Hit | None:
         """A second 施策名 label with a form under it: below the first form, or right of it."""
         first, *others = self.hits[form.NAME.key]
-        below = [h for key in (form.KPI.key, form.ACTUALS.key) for h in self.hits.get(key, [])]
+        lowest: dict[int, int] = {}  # column -> the lowest row of a 成果指標 or 実績値 label in it
+        for key in (form.KPI.key, form.ACTUALS.key):
+            for h in self.hits.get(key, []):
+                lowest[h.pos[1]] = max(lowest.get(h.pos[1], -1), h.pos[0])
         for hit in others:
             row, col = hit.pos
-            if col == first.pos[1] or (
-                col > first.pos[1] and any(h.pos[1] == col and h.pos[0] > row for h in below)
-            ):
+            if col == first.pos[1] or (col > first.pos[1] and lowest.get(col, -1) > row):
                 return hit
         return None
 
