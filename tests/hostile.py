@@ -360,3 +360,28 @@ def many_kpis_return(path: Path, count: int) -> Path:
                 sheet.write(r, c, value)
     book.close()
     return path
+
+
+def lying_ole(
+    data: bytes, stream: str = "Workbook", *, size: int | None = None,
+    root_size: int | None = None, loop: bool = False,
+) -> bytes:  # fmt: skip
+    """An OLE (compound) file with the directory entry of `stream` (or the root entry,
+    which sizes the mini stream) declaring another size, and optionally its first sector's
+    FAT entry pointing back at itself: a chain that never ends."""
+    out = bytearray(data)
+    sector = 1 << struct.unpack_from("<H", out, 30)[0]
+    directory = 512 + struct.unpack_from("<I", out, 48)[0] * sector
+    entry = out.find(stream.encode("utf-16-le") + b"\0\0", directory)
+    assert entry >= directory and (entry - directory) % 128 == 0, stream
+    start = struct.unpack_from("<I", out, entry + 116)[0]
+    if size is not None:
+        struct.pack_into("<I", out, entry + 120, size)
+    if root_size is not None:
+        struct.pack_into("<I", out, directory + 120, root_size)
+        start = struct.unpack_from("<I", out, directory + 116)[0]
+    if loop:
+        per = sector // 4
+        fat_sector = struct.unpack_from("<I", out, 76 + 4 * (start // per))[0]
+        struct.pack_into("<I", out, 512 + fat_sector * sector + (start % per) * 4, start)
+    return bytes(out)

@@ -281,3 +281,31 @@ def test_overlapping_merges_are_refused_not_walked() -> None:
     assert refused.value.code == "sheet-unreadable"
     assert "A1:T500" in refused.value.detail
     assert time.perf_counter() - started < 5
+
+
+# --- OLE: declared stream sizes ------------------------------------------------------------
+
+XLS = ROOT / "tests" / "fixtures" / "office" / "old-format-saved-by-libreoffice.xls"
+
+
+@pytest.mark.parametrize(
+    "lie",
+    [
+        {"size": 0xFFFFFF00, "loop": True},  # the Workbook stream: 4 GB, its chain a loop
+        {"size": 100, "root_size": 0xFFFFFF00, "loop": True},  # in the mini stream: the root
+    ],
+)
+def test_an_ole_stream_declared_larger_than_the_file_is_not_read(
+    tmp_path: Path, lie: dict[str, int]
+) -> None:
+    data = hostile.lying_ole(XLS.read_bytes(), **lie)  # type: ignore[arg-type]
+    path = hostile.write(tmp_path / "lying.xls", data)
+    found = read_in_child(path)
+    assert found["file"][0] == "corrupt-file", found  # type: ignore[index]
+    assert found["peak_mb"] < 200  # type: ignore[operator]
+
+
+def test_an_honest_old_xls_is_still_told() -> None:
+    from xlkpi.ole import ole_kind
+
+    assert ole_kind(XLS.read_bytes()) == ("old-xls", "")

@@ -32,6 +32,9 @@ def ole_kind(data: bytes) -> tuple[str, str]:
             return ("encrypted", "")
         for name in ("Workbook", "Book"):  # Book: Excel 5/95
             if ole.exists(name):
+                if _lies_about_size(ole, name, len(data)):
+                    detail = f"Office 97-2003 形式のファイルが壊れています: {name} の大きさ"
+                    return ("corrupt-file", detail)
                 return ("encrypted", "") if _has_filepass(ole, name) else ("old-xls", "")
         return ("not-excel", "Excel 以外の Office 97-2003 形式のファイルです")
     except Exception as exc:  # a stream's sectors out of range, a FAT loop
@@ -39,6 +42,19 @@ def ole_kind(data: bytes) -> tuple[str, str]:
         return ("corrupt-file", detail[:200])
     finally:
         ole.close()
+
+
+def _lies_about_size(ole: olefile.OleFileIO, name: str, file_size: int) -> bool:
+    """A stream (or the mini stream holding it) declared larger than the file itself.
+
+    olefile reads a whole stream at once, following its sector chain for the declared
+    size: a chain that loops back on itself then fills memory (4 GB for a declared size
+    of 2^32) before any record is looked at."""
+    size = ole.get_size(name)
+    if size > file_size:
+        return True
+    in_mini_stream = size < ole.minisectorcutoff
+    return in_mini_stream and ole.root is not None and ole.root.size > file_size
 
 
 def _has_filepass(ole: olefile.OleFileIO, name: str) -> bool:
