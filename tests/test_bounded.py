@@ -126,6 +126,16 @@ def test_a_dollar_anchored_or_lower_case_reference_is_read_as_the_cell(cell: str
     assert grid.value((0, 0)) == "a"
 
 
+@pytest.mark.parametrize("ref", ["$A$1:$B$2", "a1:b2", "A$1:$B2"])
+def test_a_dollar_anchored_merged_range_is_read_as_the_range(ref: str) -> None:
+    body = hostile.cells_body([("A1", "a"), ("B2", "b")])
+    body += f'<mergeCells count="1"><mergeCell ref="{ref}"/></mergeCells>'
+    book = Workbook(hostile.package([hostile.Sheet("s", body)]))
+    grid = book.grid(book.sheets[0])
+    assert grid.anchors == {(0, 1): (0, 0), (1, 0): (0, 0), (1, 1): (0, 0)}
+    assert grid.value((1, 1)) == "a"
+
+
 # --- zips: the bytes actually produced ------------------------------------------------------
 
 

@@ -883,10 +883,10 @@ def _check_extent(xml: bytes) -> bool:
     (a prefixed x:r, one inside another tag), so a spelling read one way here and another
     way by calamine cannot slip past."""
     rows = cols = 0
-    odd = False
+    odd = _odd_merges(xml)
     if _every_tag_placed(xml):
         if _surely_small(xml):
-            return False  # the usual case, decided in C
+            return odd  # the usual case, decided in C
         rows = max(map(int, _PLACED_ROW.findall(xml)), default=0)
         for letters in set(_PLACED_COLUMN.findall(xml)):
             cols = max(cols, _column_number(letters))
@@ -943,7 +943,21 @@ def _plain_refs(xml: bytes) -> bytes:
                 done = token.end(group)
         position = max(position, start.end())
     pieces.append(xml[done:])
-    return b"".join(pieces)
+    return _MERGE_REF.sub(
+        lambda m: m.group(1) + m.group(2).replace(b"$", b"").upper(), b"".join(pieces)
+    )
+
+
+# A merged range's ref (calamine refuses $A$1:$B$2, as it refuses a cell's $A$1).
+_MERGE_REF = re.compile(rb"""(mergeCell\s[^<>]*?\bref\s*=\s*["'])([^"'<>]*)""")
+
+
+def _odd_merges(xml: bytes) -> bool:
+    if b"mergeCell" not in xml:
+        return False
+    return any(
+        b"$" in m.group(2) or m.group(2) != m.group(2).upper() for m in _MERGE_REF.finditer(xml)
+    )
 
 
 _CELL = _tag_pattern(b"c")
