@@ -621,7 +621,9 @@ def _sheet_list(
 # moves forward only: no regular expression here backtracks over more than one tag.
 
 _NAME = rb"(?:[A-Za-z_][\w.\-]*:)?"  # an element's optional namespace prefix
-_ATTR_TOKEN = re.compile(rb"""\s*([^\s=/<>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# A value holds no < (XML forbids it): a quote left open ends at the next tag, not at the
+# end of the sheet (which, tag after tag, was quadratic).
+_ATTR_TOKEN = re.compile(rb"""\s*([^\s=/<>"']+)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')""")
 _TAG_END = re.compile(rb"\s*(/?)>")
 Attrs = dict[bytes, bytes]
 
