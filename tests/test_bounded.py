@@ -319,3 +319,68 @@ def test_an_honest_old_xls_is_still_told() -> None:
     from xlkpi.ole import ole_kind
 
     assert ole_kind(XLS.read_bytes()) == ("old-xls", "")
+
+
+# --- one file's cells: a budget per file, each part read once, nothing past XFD1048576 ------
+
+
+def _workbook_xml(entries: str, encoding: str = "UTF-8") -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="{encoding}" standalone="yes"?>\n'
+        f'<workbook xmlns="{hostile.MAIN_NS}" xmlns:r="{hostile.REL_NS}"><sheets>{entries}'
+        f"</sheets></workbook>"
+    ).encode()
+
+
+@pytest.mark.parametrize("encoding", ["UTF-82", "Shift_JIS", "EUC-JP"])
+def test_a_workbook_part_in_an_encoding_expat_cannot_read_is_corrupt(encoding: str) -> None:
+    part = _workbook_xml('<sheet name="s" sheetId="1" r:id="rId1"/>', encoding)
+    data = hostile.package(
+        [hostile.Sheet("s", hostile.cells_body([("A1", "a")]))],
+        extra={"xl/workbook.xml": part},
+    )
+    with pytest.raises(Rejected) as refused:
+        Workbook(data)
+    assert refused.value.code == "corrupt-file"
+    assert "xl/workbook.xml" in refused.value.detail
+
+
+def test_a_cell_past_excels_last_row_is_refused_by_name() -> None:
+    """One column down to A1048577: a million-cell grid, under the per-sheet cap."""
+    body = hostile.cells_body([("A1", "a"), ("A1048577", "x")])
+    book = Workbook(hostile.package([hostile.Sheet("s", body)]))
+    started = time.perf_counter()
+    with pytest.raises(Rejected) as refused:
+        book.grid(book.sheets[0])
+    assert refused.value.code == "sheet-too-large"
+    assert "A1048577" in refused.value.detail
+    assert time.perf_counter() - started < 1
+
+
+def test_sheet_entries_naming_one_part_read_it_once() -> None:
+    entries = "".join(f'<sheet name="s{i}" sheetId="{i}" r:id="rId1"/>' for i in range(1, 9))
+    data = hostile.package(
+        [hostile.Sheet("s", hostile.cells_body([("A1", "a")]))],
+        extra={"xl/workbook.xml": _workbook_xml(entries)},
+    )
+    book = Workbook(data)
+    assert [s.part for s in book.sheets] == ["xl/worksheets/sheet1.xml"] * 8
+    assert book.grid(book.sheets[0]).value((0, 0)) == "a"
+    for sheet in book.sheets[1:]:
+        with pytest.raises(Rejected) as refused:
+            book.grid(sheet)
+        assert refused.value.code == "sheet-unreadable"
+        assert "「s1」と同じ部品" in refused.value.detail
+
+
+def test_the_cells_of_one_file_are_budgeted_across_its_sheets() -> None:
+    """Each sheet 600,000 cells (under the per-sheet cap): the file's second one is refused."""
+    sheets = [
+        hostile.Sheet(f"s{i}", hostile.cells_body([("A1", "a"), ("A600000", "x")])) for i in (1, 2)
+    ]
+    book = Workbook(hostile.package(sheets))
+    assert book.grid(book.sheets[0]).height == 600_000
+    with pytest.raises(Rejected) as refused:
+        book.grid(book.sheets[1])
+    assert refused.value.code == "sheet-too-large"
+    assert "1,000,000" in refused.value.detail

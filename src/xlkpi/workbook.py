@@ -195,6 +195,8 @@ class Workbook:
             self.sheets
         )
         self._copies: dict[int, calamine.CalamineWorkbook] = {}  # a sheet's own copy
+        self._parts_read: dict[str, int] = {}  # sheet part -> the position that read it
+        self._cells_left = FILE_CELLS
         try:
             self._book = self._calamine(self._copy() if self._by_position else data)
         except Rejected:
@@ -289,7 +291,7 @@ class Workbook:
 
     def grid(self, sheet: SheetInfo) -> SheetGrid:
         """The sheet's values. Raises Rejected for a sheet that cannot be read."""
-        xml, plain_refs = self._checked_xml(sheet)
+        xml, plain_refs = self._checked_xml(sheet, budget=True)
         if self._by_position and sheet.kind != "worksheet" and not plain_refs:
             plain_refs = True  # not in the copy of the worksheets: a copy of its own
         found = self._sheet(sheet, xml, plain_refs)
@@ -305,13 +307,32 @@ class Workbook:
             grid.hidden_rows, grid.hidden_columns = _hidden_lines(xml)
         return grid
 
-    def _checked_xml(self, sheet: SheetInfo) -> tuple[bytes, bool]:
+    def _checked_xml(self, sheet: SheetInfo, *, budget: bool = False) -> tuple[bytes, bool]:
         """The sheet's XML, if it holds no entities and no huge extent (Rejected otherwise),
-        and whether calamine must be given it with its references made plain."""
+        and whether calamine must be given it with its references made plain.
+
+        With `budget` (a sheet read as a grid), the sheet's area also counts against the
+        file's FILE_CELLS, and a part is read once: a second sheet entry naming the part of
+        one already read (a crafted file's way of making one sheet cost many) is refused."""
         assert sheet.part is not None
+        if budget:
+            first = self._parts_read.setdefault(sheet.part, sheet.index)
+            if first != sheet.index:
+                other = self.sheets[first].label
+                detail = f"シート「{other}」と同じ部品 ({sheet.part}) を指しています"
+                raise Rejected("sheet-unreadable", detail)
         xml = self._read(sheet.part)
         _refuse_entities(xml)
-        return xml, _check_extent(xml)
+        rows, cols, plain_refs = _extent(xml, exact=budget)
+        if budget:
+            self._cells_left -= rows * cols
+            if self._cells_left < 0:
+                shown = cell_ref((max(rows, 1) - 1, max(cols, 1) - 1))
+                detail = (
+                    f"{shown} まで（ブックのシートの範囲が合わせて {FILE_CELLS:,} セルを超えます）"
+                )
+                raise Rejected("sheet-too-large", detail)
+        return xml, plain_refs
 
     def _unreadable(self, sheet: SheetInfo, exc: Exception, xml: bytes | None = None) -> Rejected:
         """calamine's errors carry no position: the cell it chokes on is looked for."""
@@ -532,7 +553,8 @@ def _parse_xml(data: bytes, name: str) -> SafeET.Element:
         return SafeET.fromstring(data, forbid_dtd=True)
     except DefusedXmlException as exc:
         raise Rejected("xml-entities") from exc
-    except SafeET.ParseError as exc:
+    except (SafeET.ParseError, LookupError, ValueError) as exc:
+        # LookupError: an unknown encoding; ValueError: expat reads no multi-byte encoding
         raise Rejected("corrupt-file", f"{name} の XML が壊れています") from exc
 
 
@@ -878,7 +900,14 @@ def _surely_small(xml: bytes) -> bool:
 def _check_extent(xml: bytes) -> bool:
     """Refuse a sheet whose values span a huge area (calamine would allocate all of it);
     True if a cell's r is written otherwise than Excel writes it ($A$1, a1), for calamine
-    must then be given the sheet with plain references.
+    must then be given the sheet with plain references."""
+    return _extent(xml, exact=False)[2]
+
+
+def _extent(xml: bytes, *, exact: bool) -> tuple[int, int, bool]:
+    """(rows, columns, references to make plain) of a sheet, Rejected past MAX_CELLS or
+    past Excel's last cell; `exact` = False leaves rows and columns 0 for a sheet that is
+    surely small (decided in C: a national summary is 180 MB).
 
     Positions as calamine takes them: a cell's r (in any spelling), else the one after the
     cell before; a row's r, else the row after. Every r-like attribute anywhere counts too
@@ -887,8 +916,8 @@ def _check_extent(xml: bytes) -> bool:
     rows = cols = 0
     odd = _odd_merges(xml)
     if _every_tag_placed(xml):
-        if _surely_small(xml):
-            return odd  # the usual case, decided in C
+        if not exact and _surely_small(xml):
+            return 0, 0, odd  # the usual case, decided in C
         rows = max(map(int, _PLACED_ROW.findall(xml)), default=0)
         for letters in set(_PLACED_COLUMN.findall(xml)):
             cols = max(cols, _column_number(letters))
@@ -906,9 +935,16 @@ def _check_extent(xml: bytes) -> bool:
             rows = max(rows, _row_number(bytes(c for c in value if 48 <= c <= 57)))
             cols = max(cols, _column_number(letters))
     rows = max(rows, xml.count(b"<row") + xml.count(b":row"))
+    if rows > EXCEL_ROWS or cols > EXCEL_COLUMNS:
+        shown = cell_ref((min(rows, 10**12) - 1, min(max(cols, 1), 10**6) - 1))
+        raise Rejected("sheet-too-large", f"{shown} まで、Excel のシートの範囲 (XFD1048576) の外")
     if rows * cols > MAX_CELLS:
         raise Rejected("sheet-too-large", f"{cell_ref((rows - 1, cols - 1))} まで")
-    return odd
+    return rows, cols, odd
+
+
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
+FILE_CELLS = 1_000_000  # cells of the areas of all sheets of one return read as grids
 
 
 _ROW = _tag_pattern(b"row")
