@@ -39,7 +39,11 @@ CHILD = textwrap.dedent(
                 found["sheets"].append([sheet.label, rejected.code, rejected.detail])
     except Rejected as rejected:
         found["file"] = [rejected.code, rejected.detail]
-    found["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    # VmHWM: this process's own peak (ru_maxrss keeps the forking parent's across exec)
+    status = open("/proc/self/status").read().split("VmHWM:")
+    peak_kb = int(status[1].split()[0]) if len(status) > 1 else resource.getrusage(
+        resource.RUSAGE_SELF).ru_maxrss
+    found["peak_mb"] = peak_kb // 1024
     print(json.dumps(found, ensure_ascii=False))
     """
 )
