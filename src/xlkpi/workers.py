@@ -115,6 +115,10 @@ def _limit_memory(budget: int) -> None:
 def _serve(conn: Connection, parent: int, memory_budget: int, task: Callable[[Any], Any]) -> None:
     """A worker's life: read (index, item), answer (index, ("ok", result) | (MEMORY, ""))."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if not os.environ.get("XLKPI_WORKER_STDERR"):  # a Rust backtrace is no message for a person
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent(parent)
     _limit_memory(memory_budget)
