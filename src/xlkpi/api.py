@@ -537,9 +537,9 @@ def _rule(config: Config, paths: list[Path], named: list[Named]) -> Rule:
         return config
     if isinstance(config, str | os.PathLike):
         path = Path(config)
-        if not path.is_file():
+        if not os.path.lexists(path):
             raise InputMissing(str(path))
-        return load_rule(path)
+        return load_rule(path)  # a FIFO, a loop, no permission: SettingsError, naming it
     if config is not None:
         name, data = _named(config)
         return parse_rule(data, Path(name))

@@ -56,8 +56,10 @@ def find_settings(inputs: list[Path]) -> Path | None:
         try:
             candidate.stat()
         except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-                continue  # none here
+            if exc.errno != errno.ELOOP:
+                # None here, or a folder that cannot be searched or named: its returns are
+                # not read either (intake reports the folder), so no rule is needed for them.
+                continue
             raise _unreadable(candidate, exc) from exc
         except ValueError:  # a NUL in the name: no settings beside it
             continue
