@@ -283,18 +283,28 @@ class _Run:
         script = tmp_path / "runner.py"
         script.write_text(_RUNNER, encoding="utf-8")
         args = [sys.executable, str(script), "merge", str(self.folder), "-o", str(self.output)]
-        self.process = subprocess.Popen(
-            [*args, "--jobs", "2"],
-            env={**os.environ, "SLOW": slow},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        # Files, not pipes: an orphaned worker holding a pipe open would stall the test.
+        self.log = tmp_path / "run.log"
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [*args, "--jobs", "2"], env={**os.environ, "SLOW": slow}, stdout=log, stderr=log
+            )
         self.workers: set[int] = set()
+
+    def __enter__(self) -> _Run:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Whatever the outcome, nothing this test started is left running."""
+        for pid in {self.process.pid, *self.workers}:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait(10)
 
     def wait_for(self, ready: object, seconds: float = 60) -> None:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            assert self.process.poll() is None, self.process.communicate()
+            assert self.process.poll() is None, self.log.read_text(errors="replace")
             if ready():  # type: ignore[operator]
                 return
             time.sleep(0.05)
@@ -315,9 +325,11 @@ class _Run:
         self.workers |= _children(self.process.pid)
         sent = time.monotonic()
         os.kill(self.process.pid, signum)
-        code = self.process.wait(10)
-        self.process.communicate()
-        return code, time.monotonic() - sent
+        try:
+            code = self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            code = None  # hung: a failure (the caller's assert), killed by __exit__
+        return code, time.monotonic() - sent  # type: ignore[return-value]
 
     def no_orphans(self, *, seen: bool = True, within: float = 3) -> None:
         """No process the run started lives on (`seen`: some were caught while reading)."""
@@ -333,30 +345,30 @@ class _Run:
 def test_a_signal_stops_the_run_cleanly(
     tmp_path: Path, signum: int, expected: int, slow: str
 ) -> None:
-    run = _Run(tmp_path, slow)
-    run.wait_for(run.reading if slow == "read" else run.writing)
-    code, seconds = run.stop(signum)
-    assert code == expected
-    assert seconds < 1.0
-    run.no_orphans(seen=slow == "read")  # writing: the workers were done and gone
-    assert run.temps() == []
-    assert run.output.read_bytes() == run.before  # the old summary intact
+    with _Run(tmp_path, slow) as run:
+        run.wait_for(run.reading if slow == "read" else run.writing)
+        code, seconds = run.stop(signum)
+        assert code == expected
+        assert seconds < 1.0
+        run.no_orphans(seen=slow == "read")  # writing: the workers were done and gone
+        assert run.temps() == []
+        assert run.output.read_bytes() == run.before  # the old summary intact
 
 
 def test_workers_die_with_a_killed_parent(tmp_path: Path) -> None:
-    run = _Run(tmp_path, "read")
-    run.wait_for(run.reading)
-    code, _ = run.stop(signal.SIGKILL)
-    assert code == -signal.SIGKILL
-    run.no_orphans()
-    assert run.temps() == []
-    assert run.output.read_bytes() == run.before
+    with _Run(tmp_path, "read") as run:
+        run.wait_for(run.reading)
+        code, _ = run.stop(signal.SIGKILL)
+        assert code == -signal.SIGKILL
+        run.no_orphans()
+        assert run.temps() == []
+        assert run.output.read_bytes() == run.before
 
 
 def test_a_temporary_file_left_by_a_killed_run_is_skipped_then_cleaned(tmp_path: Path) -> None:
-    run = _Run(tmp_path, "write")
-    run.wait_for(run.writing)
-    run.stop(signal.SIGKILL)
+    with _Run(tmp_path, "write") as run:
+        run.wait_for(run.writing)
+        run.stop(signal.SIGKILL)
     left = run.temps()
     assert len(left) == 1 and run.output.read_bytes() == run.before  # SIGKILL: nothing can clean
     from xlkpi import api

@@ -222,17 +222,21 @@ def test_own_temporary_files_are_skipped_never_read(tmp_path: Path) -> None:
 
 def test_stale_temporary_files_are_cleaned_by_the_next_write(tmp_path: Path) -> None:
     folder = _samples(tmp_path)
+    from xlkpi.intake import _HOST
+
     dead = _dead_pid()
-    live = folder / f".~xlkpi-{os.getpid()}-live.xlsx"  # this process is alive: kept
-    gone = folder / f".~xlkpi-{dead}-gone.xlsx"  # its writer is dead: removed
+    live = folder / f".~xlkpi-{os.getpid()}-{_HOST}-live.xlsx"  # this process is alive: kept
+    gone = folder / f".~xlkpi-{dead}-{_HOST}-gone.xlsx"  # its writer is dead: removed
+    elsewhere = folder / f".~xlkpi-{dead}-00000000-x.xlsx"  # another machine's pid: kept
     old = folder / ".~xlkpi-0abcdef.xlsx"  # an older run's name without pid, two hours old
-    for path in (live, gone, old):
+    for path in (live, gone, elsewhere, old):
         path.write_bytes(b"PK\x03\x04")
     two_hours = time.time() - 7200
     os.utime(old, (two_hours, two_hours))
     done = _xlkpi("merge", folder, "-o", folder / "集計.xlsx")
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".~")) == [live.name]
+    kept = sorted(p.name for p in folder.iterdir() if p.name.startswith(".~"))
+    assert kept == sorted([live.name, elsewhere.name])
 
 
 def _dead_pid() -> int:

@@ -94,13 +94,16 @@ def special_kind(mode: int) -> str:
     return next((kind for test, kind in _KINDS if test(mode)), "通常のファイルではないもの")
 
 
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # Windows has no FIFOs to wait on, and no flag
+
+
 def read_regular(path: Path, limit: int) -> bytes:
     """A regular file's bytes, at most `limit`: what it is and how large is asked of the
     open file itself (no race with a rename), before anything is read.
 
     O_NONBLOCK: opening a FIFO does not wait for a writer (it is then refused, never read).
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    flags = os.O_RDONLY | _NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags)
     try:
         info = os.fstat(fd)
@@ -139,8 +142,28 @@ def path_problem(exc: OSError, display: str) -> Problem:
     return problem("path-unreadable", file=display, detail=reason)
 
 
-OWN_TEMP_PREFIX = ".~xlkpi-"  # output.atomic_path's temporary files: .~xlkpi-<pid>-<random>
+OWN_TEMP_PREFIX = ".~xlkpi-"  # output.atomic_path's temporary files: .~xlkpi-<pid>-<host>-…
 STALE_SECONDS = 3600
+
+
+def own_temp_prefix() -> str:
+    """The start of this process' temporary file names: its pid, and which machine it is on
+    (a folder on a network share is written from several)."""
+    return f"{OWN_TEMP_PREFIX}{os.getpid()}-{_HOST}-"
+
+
+def _host() -> str:
+    import hashlib
+    import socket
+
+    try:
+        name = socket.gethostname()
+    except OSError:  # a sandbox without one
+        name = ""
+    return hashlib.sha256(name.encode("utf-8", "replace")).hexdigest()[:8]
+
+
+_HOST = _host()
 
 
 def is_own_temp(name: str) -> bool:
@@ -148,15 +171,16 @@ def is_own_temp(name: str) -> bool:
 
 
 def stale_temp(path: Path) -> bool:
-    """An own temporary file no run is writing: its pid is gone, or it is an hour old."""
-    parts = path.name[len(OWN_TEMP_PREFIX) :].split("-", 1)
+    """An own temporary file no run is writing: an hour old, or its writer, a process on
+    this machine, is gone."""
     try:
         if time.time() - path.lstat().st_mtime > STALE_SECONDS:
             return True
     except OSError:
         return False
-    if not parts[0].isdigit():
-        return False  # an older run's name, without pid: left to the age test
+    parts = path.name[len(OWN_TEMP_PREFIX) :].split("-", 2)
+    if len(parts) < 3 or not parts[0].isdigit() or parts[1] != _HOST:
+        return False  # another machine's, or an older run's name: left to the age test
     pid = int(parts[0])
     if pid == os.getpid() or sys.platform == "win32":  # Windows' os.kill would end it
         return False
@@ -164,7 +188,7 @@ def stale_temp(path: Path) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    except (PermissionError, OSError):  # someone else's live process
+    except OSError:  # someone else's live process
         return False
     return False
 
@@ -441,7 +465,7 @@ def _head(path: Path) -> bytes:
 
 
 def _first_bytes(path: Path) -> bytes:
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
+    fd = os.open(path, os.O_RDONLY | _NONBLOCK | getattr(os, "O_BINARY", 0))
     try:
         if special_kind(os.fstat(fd).st_mode):
             return b""

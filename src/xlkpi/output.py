@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from xlkpi.intake import OWN_TEMP_PREFIX, is_own_temp, stale_temp
+from xlkpi.intake import is_own_temp, own_temp_prefix, stale_temp
 
 
 class OutputError(Exception):
@@ -58,7 +58,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         raise OutputError(f"出力先のフォルダがありません: {folder}")
     _clean_stale(folder)
     try:  # the pid in the name tells a later run whether the writer still lives
-        prefix = f"{OWN_TEMP_PREFIX}{os.getpid()}-"
+        prefix = own_temp_prefix()
         handle, name = tempfile.mkstemp(prefix=prefix, suffix=target.suffix, dir=folder)
     except OSError as exc:
         raise OutputError(f"出力先のフォルダに書き込めません: {folder}（{exc.strerror}）") from exc
