@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -42,6 +43,7 @@ CRASHED, TIMEOUT, MEMORY = "crashed", "timeout", "memory"
 
 HAS_PROCESSES = sys.platform != "emscripten"  # Pyodide has no fork, no spawn, no pipes
 _WATCHDOG_SECONDS = 0.25
+_OUT_OF_MEMORY = b"memory allocation of "  # Rust's words before it aborts
 _KILL_WAIT = 2.0  # seconds a killed worker is waited for (SIGKILL: at once in practice)
 
 
@@ -112,13 +114,20 @@ def _limit_memory(budget: int) -> None:
         pass
 
 
-def _serve(conn: Connection, parent: int, memory_budget: int, task: Callable[[Any], Any]) -> None:
-    """A worker's life: read (index, item), answer (index, ("ok", result) | (MEMORY, ""))."""
+def _serve(
+    conn: Connection, parent: int, memory_budget: int, task: Callable[[Any], Any], errors: int
+) -> None:
+    """A worker's life: read (index, item), answer (index, ("ok", result) | (MEMORY, "")).
+
+    Its stderr goes to `errors` (a file the parent reads when the worker dies), or nowhere
+    (-1): a Rust backtrace is no message for a person.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    if not os.environ.get("XLKPI_WORKER_STDERR"):  # a Rust backtrace is no message for a person
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
+    if not os.environ.get("XLKPI_WORKER_STDERR"):
+        sink = errors if errors >= 0 else os.open(os.devnull, os.O_WRONLY)
+        os.dup2(sink, 2)
+        if sink != errors:
+            os.close(sink)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent(parent)
     _limit_memory(memory_budget)
@@ -130,6 +139,10 @@ def _serve(conn: Connection, parent: int, memory_budget: int, task: Callable[[An
         if message is None:
             os._exit(0)
         index, item = message
+        if errors >= 0:  # what the last file printed is no clue to this one
+            with contextlib.suppress(OSError):
+                os.ftruncate(2, 0)
+                os.lseek(2, 0, os.SEEK_SET)
         try:
             answer: tuple[str, Any] = ("ok", task(item))
         except MemoryError:
@@ -148,12 +161,16 @@ class _Worker:
     ) -> None:
         ours, theirs = context.Pipe(duplex=True)
         self.conn = ours
+        # A forked worker inherits this file as its stderr; a spawned one could not.
+        forked = context.get_start_method() == "fork"
+        self.errors = tempfile.TemporaryFile() if forked else None  # noqa: SIM115 (closed by kill)
         self.process = context.Process(  # type: ignore[attr-defined]
             target=_serve,
-            args=(theirs, os.getpid(), memory_budget, task),
+            args=(theirs, os.getpid(), memory_budget, task,
+                  self.errors.fileno() if self.errors else -1),
             name="xlkpi-reader",
             daemon=True,
-        )
+        )  # fmt: skip
         self.process.start()
         theirs.close()
         self.index = -1  # the item it holds, -1 when idle
@@ -169,6 +186,19 @@ class _Worker:
             self.process.kill()
         self.process.join(_KILL_WAIT)
         self.conn.close()
+        if self.errors is not None:
+            self.errors.close()
+
+    def last_words(self) -> bytes:
+        """The start of what the worker wrote to stderr for its last file (Rust's message
+        comes first, a long backtrace after it)."""
+        if self.errors is None:
+            return b""
+        try:
+            self.errors.seek(0)
+            return self.errors.read(4096)
+        except (OSError, ValueError):
+            return b""
 
     def stop(self) -> None:
         """Idle: the pipe closed, the worker exits by itself; killed if it does not."""
@@ -251,6 +281,8 @@ class Pool(Generic[T, R]):
                     return value  # type: ignore[no-any-return]
             worker.process.join(_KILL_WAIT)
             code = worker.process.exitcode
+            if _OUT_OF_MEMORY in worker.last_words():  # Rust aborts when an allocation fails
+                return Failure(MEMORY, "")
             if code is not None and code < 0:
                 return Failure(CRASHED, signal_name(-code))
             return Failure(CRASHED, f"終了コード {code}")
