@@ -3,8 +3,8 @@
 Exit codes (a contract, see docs/usage.md): 0 all read, 1 some input rejected or with
 errors (the summary is still written), 2 usage, 3 output not writable, 4 a fault
 in xlkpi itself (never 1: a script must not take a crash for a written summary),
-130 on Ctrl-C and 141 when the reader of stdout went away, as a shell reports for
-any command.
+130 on Ctrl-C, 143 on SIGTERM (cleaned up as on Ctrl-C) and 141 when the reader of
+stdout went away, as a shell reports for any command.
 """
 
 from __future__ import annotations
