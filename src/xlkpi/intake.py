@@ -154,11 +154,12 @@ def own_temp_prefix() -> str:
 
 def _host() -> str:
     import hashlib
-    import socket
 
     try:
+        import socket
+
         name = socket.gethostname()
-    except OSError:  # a sandbox without one
+    except (ImportError, OSError):  # a sandbox without one (Pyodide writes no temp files)
         name = ""
     return hashlib.sha256(name.encode("utf-8", "replace")).hexdigest()[:8]
 

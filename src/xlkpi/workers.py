@@ -200,13 +200,6 @@ class _Worker:
         except (OSError, ValueError):
             return b""
 
-    def stop(self) -> None:
-        """Idle: the pipe closed, the worker exits by itself; killed if it does not."""
-        with contextlib.suppress(OSError):
-            self.conn.send(None)
-        self.process.join(0.5)
-        self.kill()
-
 
 class Pool(Generic[T, R]):
     """Up to `jobs` workers running `task` over items, each under the limits."""
@@ -261,11 +254,15 @@ class Pool(Generic[T, R]):
                         worker.kill()
                         workers.remove(worker)
         finally:  # Ctrl-C, SIGTERM, a consumer that stops: no worker outlives the pool
-            for worker in workers:
-                if worker.index < 0:
-                    worker.stop()
-                else:
-                    worker.kill()
+            if following >= total:  # all done: the idle workers are told to go, briefly awaited
+                for worker in workers:
+                    with contextlib.suppress(OSError):
+                        worker.conn.send(None)
+                end = time.monotonic() + 0.5
+                for worker in workers:
+                    worker.process.join(max(0.0, end - time.monotonic()))
+            for worker in workers:  # stopped early: killed at once (Ctrl-C exits within 1 s)
+                worker.kill()
 
     def _outcome(self, worker: _Worker, ready: set[Any]) -> R | Failure | None:
         """What `worker` gave for its item: a result, a Failure, or None (still working)."""
