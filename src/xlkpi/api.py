@@ -9,8 +9,9 @@
 
 Files given as paths are found as the CLI finds them (folders read one level deep,
 xlkpi.toml beside them); files given as (name, bytes) pairs are never written
-anywhere, and a name may hold the folders a browser's folder choice gives it. Reading
-happens in this process unless `jobs` > 1 is asked for with paths. Every function
+anywhere, and a name may hold the folders a browser's folder choice gives it. Each
+return is read in a worker process (`jobs` of them, one at least; limits.max_seconds and
+limits.max_memory_mb bound each file), only in Pyodide in this process. Every function
 raises the exceptions listed in docs/api.md for what is a usage error, never for bad
 input: a broken return is a problem record in the result.
 """
@@ -266,8 +267,9 @@ def merge(
     last year's summary. `config` is an xlkpi.toml (path, pair or Rule); without it one
     beside the returns is used, else the published rule. `output` is where the summary
     will go (with paths: nothing of a pair's is on disk): never read as a return, and
-    refused (OutputIsInput, OutputTaken) where it would replace a return. `jobs` > 1
-    reads paths in worker processes.
+    refused (OutputIsInput, OutputTaken) where it would replace a return. `jobs` worker
+    processes read the returns; a return that crashes, hangs or exhausts one costs itself
+    only (reader-crashed, reader-timeout, memory-exceeded).
     """
     from xlkpi import merge as engine
 
@@ -537,9 +539,9 @@ def _rule(config: Config, paths: list[Path], named: list[Named]) -> Rule:
         return config
     if isinstance(config, str | os.PathLike):
         path = Path(config)
-        if not path.is_file():
+        if not os.path.lexists(path):
             raise InputMissing(str(path))
-        return load_rule(path)
+        return load_rule(path)  # a FIFO, a loop, no permission: SettingsError, naming it
     if config is not None:
         name, data = _named(config)
         return parse_rule(data, Path(name))

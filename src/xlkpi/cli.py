@@ -3,8 +3,8 @@
 Exit codes (a contract, see docs/usage.md): 0 all read, 1 some input rejected or with
 errors (the summary is still written), 2 usage, 3 output not writable, 4 a fault
 in xlkpi itself (never 1: a script must not take a crash for a written summary),
-130 on Ctrl-C and 141 when the reader of stdout went away, as a shell reports for
-any command.
+130 on Ctrl-C, 143 on SIGTERM (cleaned up as on Ctrl-C) and 141 when the reader of
+stdout went away, as a shell reports for any command.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import io
 import json
 import os
 import re
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +32,18 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OUTPUT, EXIT_FAULT = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130  # what a shell reports for any command stopped by Ctrl-C (SIGINT)
 EXIT_PIPE_CLOSED = 141  # what a shell reports for any command stopped by SIGPIPE
+EXIT_TERMINATED = 143  # what a shell reports for any command stopped by SIGTERM
 TERMINAL_PROBLEMS = 40  # merge prints this many; the ledger sheet holds them all
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is: unwound as Ctrl-C is (temporary files removed,
+    workers killed), then exit 143."""
+
+
+def _on_sigterm(signum: int, frame: object) -> NoReturn:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: the clean-up is not interrupted
+    raise Terminated
 
 
 class UsageError(Exception):
@@ -242,6 +255,20 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
             metavar="倍",
             help="1 MB を超える部品の圧縮率の上限（既定: %(default)s 倍）",
         )
+        sub.add_argument(
+            "--max-memory-mb",
+            type=_count,
+            default=Limits.max_memory_mb,
+            metavar="MB",
+            help="1 つのブックを読み込むプロセスが使えるメモリの上限（既定: %(default)s MB）",
+        )
+        sub.add_argument(
+            "--max-seconds",
+            type=_count,
+            default=int(Limits.max_seconds),
+            metavar="秒",
+            help="1 つのブックの読み込みにかけられる時間の上限（既定: %(default)s 秒）",
+        )
     template = commands.add_parser(
         "template", out=out, help="記入用の様式（テンプレート）を作成する"
     )
@@ -313,9 +340,9 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
         return EXIT_USAGE
     except BrokenPipeError:  # the reader went away (`xlkpi check --json | head`): not a fault
         return EXIT_PIPE_CLOSED
-    except KeyboardInterrupt:  # every output appears whole or not at all (output.atomic_path)
+    except KeyboardInterrupt as stopped:  # every output whole or not at all (output.atomic_path)
         err.write("中断しました。書きかけのファイルは残していません。\n")
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if isinstance(stopped, Terminated) else EXIT_INTERRUPTED
     except Exception:
         err.write(
             traceback.format_exc()
@@ -479,13 +506,21 @@ def _jobs(args: argparse.Namespace) -> int:
 
 def _limits(args: argparse.Namespace) -> Limits:
     for option, value in (("--max-unzipped-mb", args.max_unzipped_mb),
-                          ("--max-ratio", args.max_ratio)):  # fmt: skip
+                          ("--max-ratio", args.max_ratio),
+                          ("--max-memory-mb", args.max_memory_mb),
+                          ("--max-seconds", args.max_seconds)):  # fmt: skip
         if value < 1:  # 0 refused every return as too large, in a message per file
             raise UsageError(f"{option} は 1 以上の数で指定してください。")
-    return Limits(max_unzipped_bytes=args.max_unzipped_mb * 2**20, max_ratio=args.max_ratio)
+    return Limits(max_unzipped_bytes=args.max_unzipped_mb * 2**20, max_ratio=args.max_ratio,
+                  max_memory_mb=args.max_memory_mb, max_seconds=args.max_seconds)  # fmt: skip
 
 
 def run() -> None:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # a frozen Windows build's workers start here
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     # A console or file that cannot hold Japanese (latin-1, cp1252) shows escapes, not a crash.
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):

@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from xlkpi import form
+from xlkpi import form, workers
 from xlkpi.grading import DEFAULT_RULE, Rule, grade_measure
 from xlkpi.intake import (
     Candidate,
     InputMissing,
     Limits,
     Named,
+    NotRegular,
     OutputIsInput,
     OutputTaken,
+    TooBig,
     discover,
     discover_named,
+    path_problem,
 )
 from xlkpi.model import Kpi, Measure, actual_key, latest_actual_year
 from xlkpi.previous import Comparison, compare, is_summary, is_summary_file
@@ -99,10 +99,20 @@ def read_file(
     def fail(code: str, sheet: str = "", **params: Any) -> None:
         result.problems.append(problem(code, file=candidate.display, sheet=sheet, **params))
 
+    cap = (limits or Limits()).max_unzipped_bytes  # a file larger than it unzips to: no return
     try:
-        data = candidate.read()
-    except OSError as exc:
-        fail("corrupt-file", detail=f"読み込めません: {exc.strerror or type(exc).__name__}")
+        data = candidate.read(cap)
+    except NotRegular as exc:
+        fail("not-regular-file", kind=exc.kind)
+        return result
+    except TooBig as exc:
+        if is_summary_file(candidate.path):  # a national summary is larger than any return
+            fail("summary-as-return")
+        else:
+            fail("too-large", detail=f"ファイルの大きさ {exc.size:,} バイト（上限 {exc.limit:,}）")
+        return result
+    except OSError as exc:  # no permission, a loop, gone: said as such, never "damaged"
+        result.problems.append(path_problem(exc, candidate.display))
         return result
     suffix = candidate.path.suffix.lower()
     try:
@@ -137,6 +147,8 @@ def read_file(
         except Rejected as rejected:
             fail(rejected.code, sheet=info.label, detail=rejected.detail)
             continue
+        except MemoryError:  # the worker's ceiling: the file is memory-exceeded, not a sheet
+            raise
         except Exception as exc:  # a hostile sheet must not stop the other returns
             fail("sheet-unreadable", sheet=info.label, detail=f"{type(exc).__name__}: {exc}"[:200])
             continue
@@ -173,49 +185,76 @@ def read_file(
 def _read_guarded(
     candidate: Candidate, limits: Limits | None = None, rule: Rule = DEFAULT_RULE
 ) -> FileResult:
-    """read_file, turning even a library panic (pyo3's is a BaseException) into a record."""
+    """read_file, turning even a library panic (pyo3's is a BaseException) into a record.
+
+    MemoryError is let through: the worker reports it as memory-exceeded and is replaced.
+    """
     try:
-        return read_file(candidate, limits, rule)
-    except (KeyboardInterrupt, SystemExit):
+        result = read_file(candidate, limits, rule)
+    except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
     except BaseException as exc:
         result = FileResult(candidate.display)
         result.ledger.append(LedgerEntry(candidate.display, "", Status.READ))
         detail = f"{type(exc).__name__}: {exc}"[:200]
         result.problems.append(problem("corrupt-file", file=candidate.display, detail=detail))
-        return result
+    if any(p.code in _CATCH_ALL and "（MemoryError" in p.message for p in result.problems):
+        raise MemoryError  # caught as any error by a reading step: still the ceiling
+    return result
 
 
-START_METHOD = "fork" if sys.platform == "linux" else None
+_CATCH_ALL = frozenset({"corrupt-file", "sheet-unreadable"})
+
+START_METHOD = "fork" if sys.platform == "linux" else None  # spawn elsewhere (fork: macOS unsafe)
+_FAILURE_CODES = {workers.CRASHED: "reader-crashed", workers.TIMEOUT: "reader-timeout",
+                  workers.MEMORY: "memory-exceeded"}  # fmt: skip
 
 
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def _failed(candidate: Candidate, failure: workers.Failure, limits: Limits) -> FileResult:
+    """The record of a file that cost its worker: its ledger row and the reason."""
+    result = FileResult(candidate.display)
+    result.ledger.append(LedgerEntry(candidate.display, "", Status.READ))
+    code = _FAILURE_CODES[failure.kind]
+    found = problem(code, file=candidate.display, detail=failure.detail,
+                    seconds=f"{limits.max_seconds:g}", mb=limits.max_memory_mb)  # fmt: skip
+    result.problems.append(found)
+    return result
+
+
 def read_all(
     candidates: list[Candidate], limits: Limits | None, rule: Rule, jobs: int
 ) -> Iterator[FileResult]:
-    """Each file read and graded, in the given order; in `jobs` worker processes when > 1.
+    """Each file read and graded, in the given order, each in a worker process (workers.py).
 
-    Workers start by fork on Linux (nothing re-imported), by the platform's default
-    elsewhere (fork is unsafe on macOS, absent on Windows). If a worker dies,
-    the files it had not finished are read again here.
+    Up to `jobs` workers, one at least, also for one file: a file that crashes, hangs or
+    exhausts its worker costs that file only (reader-crashed, reader-timeout,
+    memory-exceeded), and nothing is read again here. Workers start by fork on Linux
+    (nothing re-imported), by spawn elsewhere. Only Pyodide, which has no processes,
+    reads here.
     """
-    if jobs <= 1 or len(candidates) < 4:
-        yield from (_read_guarded(c, limits, rule) for c in candidates)
+    limits = limits or Limits()
+    if not workers.HAS_PROCESSES:
+        for candidate in candidates:
+            try:
+                yield _read_guarded(candidate, limits, rule)
+            except MemoryError:
+                yield _failed(candidate, workers.Failure(workers.MEMORY, ""), limits)
         return
-    context = multiprocessing.get_context(START_METHOD)
-    chunk = max(1, min(8, len(candidates) // (jobs * 8)))
-    done = 0
-    try:
-        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-            work = partial(_read_guarded, limits=limits, rule=rule)
-            for result in pool.map(work, candidates, chunksize=chunk):
-                done += 1
-                yield result
-    except BrokenProcessPool:
-        yield from (_read_guarded(c, limits, rule) for c in candidates[done:])
+    pool: workers.Pool[Candidate, FileResult] = workers.Pool(
+        partial(_read_guarded, limits=limits, rule=rule),
+        jobs=jobs,
+        max_seconds=limits.max_seconds,
+        max_memory_bytes=limits.max_memory_mb * 2**20,
+        start_method=START_METHOD,
+    )
+    for candidate, outcome in zip(candidates, pool.map(candidates), strict=True):
+        yield (
+            _failed(candidate, outcome, limits) if isinstance(outcome, workers.Failure) else outcome
+        )
 
 
 def merge(
@@ -265,7 +304,8 @@ def merge_named(
     previous: Path | Named | None = None,
     on_file: Callable[[int, int], None] | None = None,
 ) -> MergeResult:
-    """`merge` for files given as (name, bytes), read in this process: nothing is on disk."""
+    """`merge` for files given as (name, bytes): nothing is on disk. Read in a worker
+    process as any return is (the content goes through the pipe), or here in Pyodide."""
     candidates, report = discover_named(inputs)
     return merge_candidates(candidates, report, year=year, limits=limits, rule=rule,
                             previous=previous, on_file=on_file)  # fmt: skip

@@ -9,6 +9,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from xlkpi.intake import is_own_temp, own_temp_prefix, stale_temp
+
 
 class OutputError(Exception):
     """The output cannot be written; the message is for the user (Japanese)."""
@@ -54,8 +56,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
     folder = target.parent if str(target.parent) else Path()
     if not folder.is_dir():
         raise OutputError(f"出力先のフォルダがありません: {folder}")
-    try:
-        handle, name = tempfile.mkstemp(prefix=".~xlkpi-", suffix=target.suffix, dir=folder)
+    _clean_stale(folder)
+    try:  # the pid in the name tells a later run whether the writer still lives
+        prefix = own_temp_prefix()
+        handle, name = tempfile.mkstemp(prefix=prefix, suffix=target.suffix, dir=folder)
     except OSError as exc:
         raise OutputError(f"出力先のフォルダに書き込めません: {folder}（{exc.strerror}）") from exc
     os.close(handle)
@@ -73,6 +77,19 @@ def atomic_path(target: Path) -> Iterator[Path]:
             ) from exc
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _clean_stale(folder: Path) -> None:
+    """Remove the temporary files of runs that were killed (SIGKILL, power loss) here."""
+    try:
+        names = [entry.name for entry in os.scandir(folder) if is_own_temp(entry.name)]
+    except OSError:
+        return
+    for name in names:
+        path = folder / name
+        if stale_temp(path):
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def write_atomic(target: Path, data: bytes) -> None:

@@ -19,7 +19,9 @@ Without a file the rule is exactly the seed's (grading.DEFAULT_RULE).
 
 from __future__ import annotations
 
+import errno
 import re
+import stat
 import tomllib
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from xlkpi.grading import DEFAULT_RULE, ERROR, HIGHER, LOWER, PROGRESS, RATIO, REACHED, Band, Rule
-from xlkpi.intake import shown_name
+from xlkpi.intake import NotRegular, TooBig, read_regular, shown_name
 from xlkpi.values import fold_label
 
 FILE_NAME = "xlkpi.toml"
@@ -50,14 +52,18 @@ def find_settings(inputs: list[Path]) -> Path | None:
     """
     found: dict[bytes, Path] = {}
     for item in inputs:
-        candidate = (item if item.is_dir() else item.parent) / FILE_NAME
-        if candidate.is_file():
-            try:
-                found.setdefault(candidate.read_bytes(), candidate)
-            except OSError as exc:
-                raise SettingsError(
-                    f"設定ファイル {candidate} を読み込めません（{exc}）。"
-                ) from exc
+        candidate = (item if _is_dir(item) else item.parent) / FILE_NAME
+        try:
+            candidate.stat()
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                # None here, or a folder that cannot be searched or named: its returns are
+                # not read either (intake reports the folder), so no rule is needed for them.
+                continue
+            raise _unreadable(candidate, exc) from exc
+        except ValueError:  # a NUL in the name: no settings beside it
+            continue
+        found.setdefault(_read(candidate), candidate)
     if len(found) > 1:
         names = "、".join(str(path) for path in found.values())
         raise SettingsError(
@@ -67,11 +73,45 @@ def find_settings(inputs: list[Path]) -> Path | None:
 
 
 def load_rule(path: Path) -> Rule:
+    return parse_rule(_read(path), path)
+
+
+MAX_BYTES = 1 << 20  # a settings file is a few hundred bytes
+
+
+def _is_dir(path: Path) -> bool:
     try:
-        data = path.read_bytes()
+        return stat.S_ISDIR(path.stat().st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _unreadable(path: Path, exc: OSError) -> SettingsError:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        why = f"読み取る権限がありません: {exc.strerror}"
+    elif exc.errno == errno.ELOOP:
+        why = "シンボリックリンクが循環しています"
+    elif exc.errno == errno.ENAMETOOLONG:
+        why = "パスが長すぎます"
+    else:
+        why = exc.strerror or type(exc).__name__
+    return SettingsError(f"設定ファイル {shown_name(str(path))} を読み込めません（{why}）。")
+
+
+def _read(path: Path) -> bytes:
+    """A settings file's bytes: a regular file of at most MAX_BYTES (a FIFO is never read)."""
+    try:
+        return read_regular(path, MAX_BYTES)
     except OSError as exc:
-        raise SettingsError(f"設定ファイル {path} を読み込めません（{exc}）。") from exc
-    return parse_rule(data, path)
+        raise _unreadable(path, exc) from exc
+    except NotRegular as exc:
+        raise SettingsError(
+            f"設定ファイル {shown_name(str(path))} は通常のファイルではありません（{exc.kind}）。"
+        ) from exc
+    except TooBig as exc:
+        raise SettingsError(
+            f"設定ファイル {shown_name(str(path))} が大きすぎます（{exc.size:,} バイト）。"
+        ) from exc
 
 
 def parse_rule(content: bytes, path: Path) -> Rule:
@@ -82,6 +122,10 @@ def parse_rule(content: bytes, path: Path) -> Rule:
         raise SettingsError(f"設定ファイル {path} を読み込めません（{exc}）。") from exc
     try:
         data = tomllib.loads(text)
+    except RecursionError as exc:  # arrays or tables nested thousands deep
+        raise SettingsError(
+            f"設定ファイル {path}: 入れ子が深すぎるため読み込めません（[ や {{ の重ねすぎ）。"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"at line (\d+)", str(exc))
         where = f" {found.group(1)} 行目" if found else ""
