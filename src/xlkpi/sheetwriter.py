@@ -36,25 +36,29 @@ def escape(text: str) -> str:
 
 
 # What XML 1.0 cannot carry (C0 controls but tab and line feed, U+FFFE/FFFF, lone
-# surrogates) and a literal escape, which Excel would otherwise decode.
-_OOXML_UNSAFE = re.compile(r"_x[0-9A-Fa-f]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff\ud800-\udfff]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# surrogates), and every "_" that starts what Excel would decode as an escape: found with
+# a lookahead, as in "_x005F_x0041_" the second escape starts inside the first.
+_OOXML_UNSAFE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b-\x1f\ufffe\uffff\ud800-\udfff]")
+_IN_ATTRIBUTE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x1f\ufffe\uffff\ud800-\udfff]")
+_OWN = re.compile(r"_x[0-9A-Fa-f]{4}_|[\ud800-\udfff]")
 
 
 def _escaped(match: re.Match[str]) -> str:
-    found = match.group()
-    return "_x005F" + found if len(found) > 1 else f"_x{ord(found):04X}_"
+    return f"_x{ord(match.group()):04X}_"
 
 
-def ooxml_text(text: str) -> str:
-    """Text as an OOXML string holds it: what XML cannot carry as _xHHHH_, "_x" escaped."""
-    return _OOXML_UNSAFE.sub(_escaped, text)
+def ooxml_text(text: str, *, attribute: bool = False) -> str:
+    """Text as an OOXML string holds it: what XML cannot carry as _xHHHH_, a "_" that would
+    read as an escape as _x005F_. In an attribute, tab and line breaks too (an XML parser
+    turns them into spaces there)."""
+    return (_IN_ATTRIBUTE if attribute else _OOXML_UNSAFE).sub(_escaped, text)
 
 
 def needs_own_xml(text: str) -> bool:
-    """Text XlsxWriter would write wrongly: shaped like its rich-string XML, or holding a
-    lone surrogate (a file name that is not UTF-8 arrives so)."""
-    return looks_rich(text) or _SURROGATE.search(text) is not None
+    """Text XlsxWriter would write wrongly: shaped like its rich-string XML, holding a
+    lone surrogate (a file name that is not UTF-8 arrives so) or an escape's shape (it
+    misses the second of two that overlap: "_x005F_x0041_")."""
+    return looks_rich(text) or _OWN.search(text) is not None
 
 
 def own_xml(text: str) -> str:
@@ -229,18 +233,31 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
         """
         options = options or {}
         if options.get("total_row") or any("formula" in c for c in options.get("columns", [])):
-            return int(super().add_table(first_row, first_col, last_row, last_col, options) or 0)
+            code = int(super().add_table(first_row, first_col, last_row, last_col, options) or 0)
+            if not code:
+                self._escape_columns(self.tables[-1])
+            return code
         code = super().add_table(
             first_row, first_col, min(last_row, first_row + 1), last_col, options
         )
         if code:
             return int(code)
         table = self.tables[-1]
+        self._escape_columns(table)
         table["range"] = xl_range(first_row, first_col, last_row, last_col)
         table["a_range"] = table["range"]
         if table.get("autofilter"):
             table["autofilter"] = table["range"]
         return 0
+
+    @staticmethod
+    def _escape_columns(table: dict[str, Any]) -> None:
+        """A column's name is an XML attribute, which XlsxWriter escapes only for <>&"
+        (its header cell, already written, went through _write_string)."""
+        for column in table.get("columns", []):
+            name = column.get("name")
+            if isinstance(name, str):
+                column["name"] = ooxml_text(name, attribute=True)
 
     def _write_rows(self) -> None:
         """XlsxWriter's own loop for the ordinary rows between bulk rows, in row order."""
