@@ -360,3 +360,64 @@ def test_after_recalculation_no_return_text_is_a_formula_or_a_link(
         c.value for c in overview["A"] if isinstance(c.value, str) and "達成状況" in c.value
     ]
     assert any(s.startswith('x" & HYPERLINK(') for s in sentences), sentences
+
+
+# --- the terminal ---------------------------------------------------------------------------
+
+TERMINAL_HOSTILE = "\x1b]0;pwned\x07\x1b[2J\x1b[31m赤\u202eevil\u2066\r\x08\x9b2J\x85\x7f"
+_ACTS_ON_A_TERMINAL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff]"
+)
+
+
+def _hostile_returns(folder: Path) -> Path:
+    """A sample return whose viewpoint holds terminal controls (in the sheet's XML, as
+    Excel escapes them), and a damaged file whose name holds them."""
+    import builders
+    from xlkpi import form
+
+    folder.mkdir()
+    escaped = re.sub("[\x00-\x08\x0b-\x1f]", lambda m: f"_x{ord(m.group()):04X}_",
+                     TERMINAL_HOSTILE).encode()  # fmt: skip
+
+    def hostile(xml: bytes) -> bytes:
+        for name in form.VIEWPOINTS:
+            xml = xml.replace(f">{name}<".encode(), b">" + escaped + b"<")
+        return xml
+
+    builders.patch(builders.sample(folder / "a.xlsx"), "xl/sharedStrings.xml", hostile)
+    (folder / f"{TERMINAL_HOSTILE}.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    return folder
+
+
+@pytest.mark.parametrize("command", ["merge", "check", "check --json"])
+def test_nothing_from_a_return_acts_on_the_terminal(tmp_path: Path, command: str) -> None:
+    """Escape sequences, CR, C1 controls and bidi overrides in a file name or a cell are
+    printed escaped (\\u001b ...), on stdout and stderr alike; JSON still reads them back."""
+    import json
+
+    from xlkpi.cli import main
+
+    folder = _hostile_returns(tmp_path / "returns")
+    argv = [*command.split(), str(folder)]
+    if command == "merge":
+        argv += ["-o", str(tmp_path / "summary.xlsx")]
+    out, err = io.StringIO(), io.StringIO()
+    assert main(argv, out, err) == 1
+    printed = out.getvalue() + err.getvalue()
+    assert _ACTS_ON_A_TERMINAL.findall(printed) == []
+    assert "\\u001b[2J" in printed  # shown, escaped, not dropped
+    if command == "check --json":
+        files = {p["file"] for p in json.loads(out.getvalue())["problems"]}
+        assert f"{TERMINAL_HOSTILE}.xlsx" in files  # read back as it is
+
+
+def test_the_console_escapes_what_acts_on_a_terminal_and_nothing_else() -> None:
+    from xlkpi.console import Console, safe
+
+    assert safe("a\tb\nc　日本語 ｶﾅ") == "a\tb\nc　日本語 ｶﾅ"
+    assert safe("\x1b[31m\r\u202e\udc83") == "\\u001b[31m\\u000d\\u202e\\udc83"
+    stream = io.StringIO()
+    Console(stream).write("x\x07")
+    assert stream.getvalue() == "x\\u0007"
