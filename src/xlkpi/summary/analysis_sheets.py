@@ -17,6 +17,7 @@ from xlkpi.summary.base import (
     Criteria,
     count_exact,
     label_ref,
+    literal,
     name_list,
     number_cell,
     ratio_cell,
@@ -89,8 +90,15 @@ def write_budgets(book: Book) -> None:
 
 
 def _criterion(row: int, col: int, value: str) -> str:
-    """The cell's text exactly; a blank viewpoint or field (shown as （未記入）) matches blanks."""
-    return BLANK if not value else label_ref(row, col)
+    """The label cell's text exactly; a blank viewpoint or field (shown as （未記入）) matches
+    blanks. 施策データ holds the text as typed, so where the label shows it otherwise (a
+    typed 「（未記入）」, see base.shown) the text is the literal: it is then xlkpi's own
+    word in 「」, nothing else."""
+    if not value:
+        return BLANK
+    if shown(value) != value:
+        return literal(value)
+    return label_ref(row, col)
 
 
 def _budget_row(

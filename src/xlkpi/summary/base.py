@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
@@ -61,8 +62,18 @@ def reason_counts(counts: Counts, unit: str) -> str:
     return "、".join(f"{reason} {n}{unit}" for reason, n in ranked)
 
 
+_LIKE_UNGROUPED = re.compile(f"^(「*){re.escape(UNGROUPED)}(」*)$")
+
+
 def shown(text: str) -> str:
-    return text or UNGROUPED
+    """A viewpoint or field as the summary shows it: a blank one as （未記入）. The map is
+    one-to-one (the counts compare the shown texts): a return's own 「（未記入）」-shaped
+    text gets one more pair of 「」, so （未記入） typed in a return is 「（未記入）」."""
+    if not text:
+        return UNGROUPED
+    if (like := _LIKE_UNGROUPED.match(text)) and len(like[1]) == len(like[2]):
+        return f"「{text}」"
+    return text
 
 
 BulkCell = tuple[object, str]  # a value and the name of its format
