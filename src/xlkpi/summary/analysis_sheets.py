@@ -1,4 +1,4 @@
-"""事業費 (totals per 政策分野 and 連携する視点, as SUMIFS over 施策データ) and 見直し候補."""
+"""事業費 (totals per 政策分野 and 連携する視点, exact sums over 施策データ) and 見直し候補."""
 
 from __future__ import annotations
 
