@@ -207,3 +207,14 @@ def test_a_non_finite_number_in_a_text_field_is_named_not_read_as_text(
     measure = next(m for m in result.measures if m.number == 24)
     assert not any(t.lower() in ("nan", "inf") for t in measure.texts.values())
     assert measure.kpis[0].grades.get(2024) is not None
+
+
+def test_an_era_less_year_header_keeps_the_kpi_markers_after_it() -> None:
+    """「6年度 ①636人 ②127人」 in the actual's header: ① and ② mark the KPIs, they are not
+    the digits 1 and 2 of 1636 and 2127 (found by tests/test_variations' random combinations
+    of actual-in-header, circled-markers and year-era-only)."""
+    from xlkpi.values import era_less_year
+
+    found = era_less_year("6年度 ①636人 ②127人", 2024, 2028)
+    assert found is not None and found[0] == 2024
+    assert [q.value for q in parse_quantities(found[1])] == [636, 127]

@@ -438,7 +438,7 @@ def era_less_year(raw: object, first_year: int, last_year: int) -> tuple[int, st
     it: the form's own columns), where no 平成 year could; None otherwise."""
     if type(raw) is not str:
         return None
-    match = _ERA_LESS.match(nfkc(raw).strip())
+    match = _ERA_LESS.match(nfkc(unmark(raw)).strip())  # ① stays a marker, as in parse_year
     if match is None:
         return None
     number = 1 if match.group(1) == "元" else int(match.group(1))
