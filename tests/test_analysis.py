@@ -143,7 +143,7 @@ def test_the_budget_sheet_sums_the_measure_sheet(
     assert rows[("圏域マネジメント能力の強化", "中心市等における人材育成")] == [1, *dx, sum(dx)]
     assert rows[("合計", "")][0] == 32
     medical = next(r for r in range(5, formulas.max_row + 1) if formulas.cell(r, 2).value == "医療")
-    assert formulas.cell(medical, 4).value.startswith("=SUMIFS('施策データ'!$")
+    assert formulas.cell(medical, 4).value.startswith("=SUMPRODUCT((EXACT('施策データ'!$")
 
 
 def test_a_blank_budget_year_is_named(tmp_path: Path) -> None:

@@ -90,8 +90,10 @@ def test_field_tallies_are_formulas_with_cached_values(summary: Path) -> None:
     assert round(cached.cell(total_row, 8).value, 3) == 0.706
     medical = next(r for r in range(6, total_row) if formulas.cell(r, 2).value == "医療")
     formula = formulas.cell(medical, 3).value
-    assert formula.startswith("=COUNTIFS('達成状況一覧'!$B$5:$B$38,")
-    assert formula.endswith("'達成状況一覧'!$F$5:$F$38,C$5)")
+    assert formula == (
+        "=SUMPRODUCT(EXACT('達成状況一覧'!$B$5:$B$38,$A6)*EXACT('達成状況一覧'!$C$5:$C$38,$B6)"
+        "*EXACT('達成状況一覧'!$F$5:$F$38,C$5))"
+    )
     assert [cached.cell(medical, c).value for c in range(3, 8)] == [1, 1, 0, 0, 2]
 
 

@@ -299,6 +299,9 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
+    from xlkpi.console import console
+
+    out, err = console(out), console(err)  # return text never acts on the terminal
     try:
         args = _parser(out).parse_args(argv)
     except UsageError as exc:
@@ -480,7 +483,7 @@ def _print_problems(result: Result | Forms, err: IO[str]) -> None:
 @contextmanager
 def _progress(out: IO[str], err: IO[str]) -> Iterator[Progress]:
     """Shown only when a person watches: stdout and stderr both terminals."""
-    progress = Progress(err, shown=out.isatty() and err.isatty())
+    progress = Progress(getattr(err, "raw", err), shown=out.isatty() and err.isatty())
     try:
         yield progress
     finally:

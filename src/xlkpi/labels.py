@@ -22,6 +22,7 @@ from xlkpi.values import (
     era_less_year,
     era_name,
     is_blank,
+    non_finite,
     noted_value,
     parse_quantities,
     parse_year,
@@ -102,7 +103,11 @@ class LabelledSheet:
         if pos in self.grid.uncached:
             self.report("formula-no-value", pos, formula=self.grid.formulas[pos])
             return ""
-        return self.clip(clean_text(self.grid.value(pos)), pos)
+        raw = self.grid.value(pos)
+        if (odd := non_finite(raw)) is not None:  # not the text "nan"
+            self.report("cell-error", pos, found=odd)
+            return ""
+        return self.clip(clean_text(raw), pos)
 
     def clip(self, text: str, pos: Pos) -> str:
         if len(text) > TEXT_LIMIT:
@@ -191,7 +196,9 @@ class LabelledSheet:
                 below[0] < self.grid.height
                 and self.label_at(below) is None
                 and not self.empty(below)
-                and (hit.field is not form.KPI or form.kpi_row_number(self.grid.value(below)) is None)
+                and (
+                    hit.field is not form.KPI or form.kpi_row_number(self.grid.value(below)) is None
+                )
             ):
                 return [below]
         return cells
@@ -337,7 +344,7 @@ class LabelledSheet:
                     self.remarks_columns.add(pos[1])
                     self.report("remarks-not-read", pos, found=clean_text(raw), what="列")
                     continue
-                self.report("year-header-invalid", pos, found=clean_text(raw))
+                self.report("year-header-invalid", pos, found=non_finite(raw) or clean_text(raw))
                 continue
             if year[1] and _is_label_of(hit.field, year[1]):  # 「R6実績」: the label, not a value
                 year = (year[0], "")

@@ -5,13 +5,18 @@
   workbook's shared-string table and formats through their xf index, so the file
   is what XlsxWriter itself would write.
 - Every call's return code is checked (XlsxWriter reports many errors only so).
-- Text shaped like XlsxWriter's internal rich-string marker ("<r>…</r>") would be
-  written into sharedStrings.xml as raw XML; it is written escaped instead.
+- Every string is valid XML text, escaped the OOXML way: control characters, U+FFFE/FFFF
+  and lone surrogates as _xHHHH_, a literal "_xHHHH_" as "_x005F_xHHHH_" (so it reads back
+  as typed). XlsxWriter does most of this itself, but writes text shaped like its
+  internal rich-string marker ("<r>…</r>") as raw XML, leaves lone surrogates to crash
+  the encoder and formulas' cached strings unescaped; such text is serialized here
+  (own_xml) and handed to it as finished XML.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 import zipfile
 from array import array
@@ -28,6 +33,44 @@ from xlsxwriter.worksheet import Worksheet
 def escape(text: str) -> str:
     """xml.sax.saxutils.escape, without importing it (see workbook.unescape)."""
     return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
+# What XML 1.0 cannot carry (C0 controls but tab and line feed, U+FFFE/FFFF, lone
+# surrogates), and every "_" that starts what Excel would decode as an escape: found with
+# a lookahead, as in "_x005F_x0041_" the second escape starts inside the first.
+_OOXML_UNSAFE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b-\x1f\ufffe\uffff\ud800-\udfff]")
+_IN_ATTRIBUTE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x1f\ufffe\uffff\ud800-\udfff]")
+_OWN = re.compile(r"_x[0-9A-Fa-f]{4}_|[\ud800-\udfff]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"_x{ord(match.group()):04X}_"
+
+
+def ooxml_text(text: str, *, attribute: bool = False) -> str:
+    """Text as an OOXML string holds it: what XML cannot carry as _xHHHH_, a "_" that would
+    read as an escape as _x005F_. In an attribute, tab and line breaks too (an XML parser
+    turns them into spaces there)."""
+    return (_IN_ATTRIBUTE if attribute else _OOXML_UNSAFE).sub(_escaped, text)
+
+
+def needs_own_xml(text: str) -> bool:
+    """Text XlsxWriter would write wrongly: shaped like its rich-string XML, holding a
+    lone surrogate (a file name that is not UTF-8 arrives so) or an escape's shape (it
+    misses the second of two that overlap: "_x005F_x0041_")."""
+    return looks_rich(text) or _OWN.search(text) is not None
+
+
+def own_xml(text: str) -> str:
+    """The text as a one-run rich string, fully escaped. XlsxWriter passes rich-string XML
+    through its own escaping once more, so no "_" is left in it for that to touch: each is
+    a character reference, which the XML parser turns back before _xHHHH_ is decoded."""
+    body = escape(ooxml_text(text)).replace("_", "&#95;")
+    return f'<r><t xml:space="preserve">{body}</t></r>'
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 Cell = tuple[str | int | float | Decimal | None, int | None]  # value, xf index of its format
@@ -77,6 +120,18 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
         self._cell_style: dict[int | None, str] = {}
         self.in_memory = False  # spool in memory: a workbook written to bytes touches no file
 
+    def _write_string(self, row: int, col: int, string: str, cell_format: Any = None) -> int:
+        """Every string XlsxWriter writes into a cell (write_string, merge_range, table
+        headers), escaped as module docstring says."""
+        return write_text(super()._write_string, self, row, col, string, cell_format)
+
+    def _write_formula(self, row: int, col: int, formula: str, cell_format: Any = None,
+                       value: Any = 0) -> int:  # fmt: skip
+        """A formula whose cached string result is escaped (XlsxWriter escapes only <>&)."""
+        if isinstance(value, str) and not value.startswith("#"):
+            value = ooxml_text(value)
+        return int(super()._write_formula(row, col, formula, cell_format, value) or 0)
+
     def bulk_row(self, row: int, cells: Sequence[Cell], height: float | None = None) -> None:
         """A whole row, cells from column A as (value, xf index or None); no ordinary cell there."""
         self.put_row(row, [self.template(cells)], height)
@@ -99,14 +154,11 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
                     if xf is None:
                         continue
                     body = style + "/>"
-                elif len(text) > EXCEL_TEXT_LIMIT:
+                elif len(text) > EXCEL_TEXT_LIMIT // 2 and utf16_len(text) > EXCEL_TEXT_LIMIT:
                     raise WriteFailed(f"{self.name}!{_COLUMNS[col]}: text longer than Excel allows")
-                elif looks_rich(text):
-                    inline = escape(text)
-                    body = (
-                        f'{style} t="inlineStr"><is><t xml:space="preserve">{inline}</t></is></c>'
-                    )
                 else:
+                    if needs_own_xml(text):
+                        text = own_xml(text)
                     body = f'{style} t="s"><v>{shared(text)}</v></c>'
                     strings += 1
             elif value is None:
@@ -181,18 +233,31 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
         """
         options = options or {}
         if options.get("total_row") or any("formula" in c for c in options.get("columns", [])):
-            return int(super().add_table(first_row, first_col, last_row, last_col, options) or 0)
+            code = int(super().add_table(first_row, first_col, last_row, last_col, options) or 0)
+            if not code:
+                self._escape_columns(self.tables[-1])
+            return code
         code = super().add_table(
             first_row, first_col, min(last_row, first_row + 1), last_col, options
         )
         if code:
             return int(code)
         table = self.tables[-1]
+        self._escape_columns(table)
         table["range"] = xl_range(first_row, first_col, last_row, last_col)
         table["a_range"] = table["range"]
         if table.get("autofilter"):
             table["autofilter"] = table["range"]
         return 0
+
+    @staticmethod
+    def _escape_columns(table: dict[str, Any]) -> None:
+        """A column's name is an XML attribute, which XlsxWriter escapes only for <>&"
+        (its header cell, already written, went through _write_string)."""
+        for column in table.get("columns", []):
+            name = column.get("name")
+            if isinstance(name, str):
+                column["name"] = ooxml_text(name, attribute=True)
 
     def _write_rows(self) -> None:
         """XlsxWriter's own loop for the ordinary rows between bulk rows, in row order."""
@@ -224,6 +289,21 @@ class BulkSheet(Worksheet):  # type: ignore[misc]
         self.dim_rowmin, self.dim_rowmax = low, high
         spool.close()
         self._spool = None
+
+
+def write_text(write: Any, sheet: Any, row: int, col: int, text: str, fmt: Any) -> int:
+    """`write` (a worksheet's _write_string) given finished XML where XlsxWriter would
+    write the text wrongly; too long a text is refused (XlsxWriter would cut it)."""
+    if len(text) > EXCEL_TEXT_LIMIT // 2 and utf16_len(text) > EXCEL_TEXT_LIMIT:
+        return -2
+    if not needs_own_xml(text):
+        return int(write(row, col, text, fmt) or 0)
+    limit = sheet.xls_strmax
+    sheet.xls_strmax = 1 << 62  # the text was measured above, its XML is longer
+    try:
+        return int(write(row, col, own_xml(text), fmt) or 0)
+    finally:
+        sheet.xls_strmax = limit
 
 
 @contextmanager
@@ -270,13 +350,12 @@ class CheckedSheet:
             self.bulk_row = worksheet.bulk_row
 
     def write_string(self, row: int, col: int, text: str, fmt: Any = None) -> int:
-        if looks_rich(text):  # plain runs (XlsxWriter needs three): it escapes them
-            extra = (fmt,) if fmt is not None else ()
-            runs = (text[:1], text[1:2], text[2:])
-            code = self._worksheet.write_rich_string(row, col, *runs, *extra)
+        ws = self._worksheet
+        if isinstance(ws, BulkSheet):  # its _write_string escapes
+            code = ws.write_string(row, col, text, fmt)
         else:
-            code = self._worksheet.write_string(row, col, text, fmt)
-        checked(code, f"{self._worksheet.name} write_string({row}, {col})")
+            code = write_text(ws._write_string, ws, row, col, text, fmt)
+        checked(code, f"{ws.name} write_string({row}, {col})")
         return 0
 
     def __getattr__(self, name: str) -> Any:

@@ -80,6 +80,8 @@ _NUMBER = re.compile(
     r"^(?P<sign>[-−▲△])?\s*(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?\s*(?P<unit>.*)$",
     re.DOTALL,
 )
+# Excel's error values, the classic ones and those of dynamic arrays, data types, linked
+# data and Python in Excel (typed or pasted as text, they are errors all the same).
 _EXCEL_ERRORS = frozenset(
     {
         "#DIV/0!",
@@ -92,6 +94,14 @@ _EXCEL_ERRORS = frozenset(
         "#GETTING_DATA",
         "#SPILL!",
         "#CALC!",
+        "#BUSY!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#UNKNOWN!",
+        "#PYTHON!",
+        "#EXTERNAL!",
+        "#ERROR!",
     }
 )
 
@@ -120,6 +130,20 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+# Invisible format characters (Unicode category Cf) that arrive with pasted text: a BOM,
+# zero-width spaces and joiners, word joiner, soft hyphen, invisible operators, bidi marks,
+# the Mongolian vowel separator, interlinear annotation marks.
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def visible(text: str) -> str:
+    """The text without invisible format characters: what a label, a choice or a number
+    is compared by (the text shown in the summary keeps them)."""
+    return _INVISIBLE.sub("", text) if _INVISIBLE.search(text) else text
+
+
 def clean_text(raw: object) -> str:
     """Free text as a person would read it: trimmed, CRLF folded, inner lines kept."""
     if raw is None:
@@ -131,6 +155,14 @@ def clean_text(raw: object) -> str:
     text = str(raw).replace("\r\n", "\n").replace("\r", "\n")
     lines = [line.strip() for line in text.split("\n")]
     return "\n".join(line for line in lines if line)
+
+
+def non_finite(raw: object) -> str | None:
+    """How a cell holding NaN or an infinity (written so by another program; Excel has
+    no such number) is named in a message; None for anything else."""
+    if isinstance(raw, float) and not math.isfinite(raw):
+        return "NaN" if raw != raw else ("-∞" if raw < 0 else "∞")
+    return None
 
 
 def is_blank(raw: object) -> bool:
@@ -156,7 +188,7 @@ def parse_quantities(raw: object, *, percent_format: bool = False) -> list[Quant
         raise BadValue("value-date", str(raw))
     if isinstance(raw, int | float):
         return [_from_number(raw, percent_format)]
-    typed = str(raw).strip()
+    typed = visible(str(raw)).strip()
     text = nfkc(unmark(typed)).strip()
     if text in BLANK_MARKERS:
         return []
@@ -180,8 +212,7 @@ def parse_quantities(raw: object, *, percent_format: bool = False) -> list[Quant
 # Circled and bracketed numbers mark which KPI a value belongs to (①636人 ②127人). NFKC
 # would fold ① into 1 and make it a digit of the value: they are taken out first.
 _MARKERS = re.compile(
-    "[\u2460-\u2473\u2474-\u2487\u2488-\u249b\u24ea-\u24ff\u2776-\u2793"
-    "\u3251-\u325f\u32b1-\u32bf]"
+    "[\u2460-\u2473\u2474-\u2487\u2488-\u249b\u24ea-\u24ff\u2776-\u2793\u3251-\u325f\u32b1-\u32bf]"
 )
 
 
@@ -376,6 +407,8 @@ def _parse_year(raw: object) -> tuple[int, str] | None:
     if isinstance(raw, bool | dt.date) or raw is None:  # 2026-03-31 is in fiscal 2025
         return None
     if isinstance(raw, int | float):
+        if isinstance(raw, float) and not math.isfinite(raw):  # NaN in a header is no year
+            return None
         whole = int(raw)
         return (whole, "") if whole == raw and 1989 <= whole <= 2200 else None
     text = nfkc(unmark(str(raw))).strip()  # 「2024 (R6) ①636人 ②127人」: markers stay out
@@ -405,7 +438,7 @@ def era_less_year(raw: object, first_year: int, last_year: int) -> tuple[int, st
     it: the form's own columns), where no 平成 year could; None otherwise."""
     if type(raw) is not str:
         return None
-    match = _ERA_LESS.match(nfkc(raw).strip())
+    match = _ERA_LESS.match(nfkc(unmark(raw)).strip())  # ① stays a marker, as in parse_year
     if match is None:
         return None
     number = 1 if match.group(1) == "元" else int(match.group(1))
@@ -495,7 +528,7 @@ def fold_label(text: str) -> str:
 
 
 def _fold(text: str) -> str:
-    return re.sub(r"\s+", "", nfkc(text)).translate(_BRACKETS)
+    return re.sub(r"\s+", "", nfkc(visible(text))).translate(_BRACKETS)
 
 
 _fold_short = functools.lru_cache(maxsize=4_096)(_fold)

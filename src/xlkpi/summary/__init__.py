@@ -3,9 +3,10 @@
 Every string from a return is written with write_string (the workbook is also
 opened with strings_to_formulas/urls/numbers off), every XlsxWriter return code
 is checked, and the file appears only when complete (output.atomic_path).
-Counts and shares are COUNTIFS formulas over 達成状況一覧 with their values
-cached, so they follow a grade edited in Excel and read right where nothing
-recalculates.
+Counts and shares are formulas over 達成状況一覧 with their values cached, so
+they follow a grade edited in Excel and read right where nothing recalculates.
+They count with SUMPRODUCT(EXACT(...)) against the label cell beside them (see
+base.count_exact): matched as the engine matches, and no return text in a formula.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""事業費 (totals per 政策分野 and 連携する視点, as SUMIFS over 施策データ) and 見直し候補."""
+"""事業費 (totals per 政策分野 and 連携する視点, exact sums over 施策データ) and 見直し候補."""
 
 from __future__ import annotations
 
@@ -9,15 +9,20 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from xlkpi.analysis import BudgetRow, budget_totals, review_candidates
 from xlkpi.summary.base import (
+    BLANK,
     BUDGET_SHEET,
     MEASURE_SHEET,
     REVIEW_SHEET,
     Book,
-    exact,
+    Criteria,
+    count_exact,
+    label_ref,
+    literal,
     name_list,
     number_cell,
     ratio_cell,
     shown,
+    sum_exact,
     year_title,
 )
 from xlkpi.summary.kpi_list import IDENTITY_WIDTHS, identity
@@ -85,8 +90,15 @@ def write_budgets(book: Book) -> None:
 
 
 def _criterion(row: int, col: int, value: str) -> str:
-    """The cell's text exactly; a blank viewpoint or field (shown as （未記入）) matches blanks."""
-    return '""' if not value else exact(row, col)
+    """The label cell's text exactly; a blank viewpoint or field (shown as （未記入）) matches
+    blanks. 施策データ holds the text as typed, so where the label shows it otherwise (a
+    typed 「（未記入）」, see base.shown) the text is the literal: it is then xlkpi's own
+    word in 「」, nothing else."""
+    if not value:
+        return BLANK
+    if shown(value) != value:
+        return literal(value)
+    return label_ref(row, col)
 
 
 def _budget_row(
@@ -94,17 +106,16 @@ def _budget_row(
     ws: Any,
     row: int,
     item: BudgetRow,
-    where: list[tuple[str, str]],
+    where: Criteria,
     budget_ranges: list[str],
     bold: bool = False,
 ) -> None:
-    """施策数, a SUMIFS per plan year (SUM for the grand total) and the row's total."""
-    conditions = ",".join(f"{rng},{crit}" for rng, crit in where)
-    count = f"=COUNTIFS({conditions})" if where else f"=ROWS({budget_ranges[0]})"
+    """施策数, an exact sum per plan year (SUM for the grand total) and the row's total."""
+    count = "=" + count_exact(where) if where else f"=ROWS({budget_ranges[0]})"
     cached_count = item.measures
     book.formula(ws, row, 2, count, "bold_int" if bold else "int", cached_count)
     for offset, (year, rng) in enumerate(zip(item.by_year, budget_ranges, strict=True)):
-        formula = f"=SUMIFS({rng},{conditions})" if where else f"=SUM({rng})"
+        formula = "=" + sum_exact(where, rng) if where else f"=SUM({rng})"
         book.formula(ws, row, 3 + offset, formula, _fmt(item.by_year[year], bold),
                      float(item.by_year[year]))  # fmt: skip
     first = xl_rowcol_to_cell(row, 3)

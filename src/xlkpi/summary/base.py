@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
@@ -61,8 +62,18 @@ def reason_counts(counts: Counts, unit: str) -> str:
     return "、".join(f"{reason} {n}{unit}" for reason, n in ranked)
 
 
+_LIKE_UNGROUPED = re.compile(f"^(「*){re.escape(UNGROUPED)}(」*)$")
+
+
 def shown(text: str) -> str:
-    return text or UNGROUPED
+    """A viewpoint or field as the summary shows it: a blank one as （未記入）. The map is
+    one-to-one (the counts compare the shown texts): a return's own 「（未記入）」-shaped
+    text gets one more pair of 「」, so （未記入） typed in a return is 「（未記入）」."""
+    if not text:
+        return UNGROUPED
+    if (like := _LIKE_UNGROUPED.match(text)) and len(like[1]) == len(like[2]):
+        return f"「{text}」"
+    return text
 
 
 BulkCell = tuple[object, str]  # a value and the name of its format
@@ -261,23 +272,23 @@ class Book:
         return self.FIRST_GRADE_COL + self.result.grade_years.index(year)
 
     def list_range(self, col: int) -> str:
-        """A whole column of 達成状況一覧's data rows, absolute, for COUNTIFS."""
+        """A whole column of 達成状況一覧's data rows, absolute, for the counts."""
         letter = xl_col_to_name(col)
         first = self.LIST_HEADER_ROW + 2
         last = self.LIST_HEADER_ROW + 1 + max(len(self.rows), 1)
         return f"'{LIST_SHEET}'!${letter}${first}:${letter}${last}"
 
     def counts(
-        self, ws: Any, row: int, first_col: int, counts: Counts, criteria: str, year: int,
+        self, ws: Any, row: int, first_col: int, counts: Counts, criteria: Criteria, year: int,
         label_row: int, *, bold: bool = False,
     ) -> None:  # fmt: skip
-        """Per-grade COUNTIFS, their total, the good share and 評価なし (a blank grade),
+        """Per-grade exact counts, their total, the good share and 評価なし (a blank grade),
         each with its cached value."""
         labels = self.result.rule.labels
         grades = self.list_range(self.grade_col(year))
         for offset, label in enumerate(labels):
             head = xl_rowcol_to_cell(label_row, first_col + offset, row_abs=True)
-            formula = f"=COUNTIFS({criteria + ',' if criteria else ''}{grades},{head})"
+            formula = "=" + count_exact([*criteria, (grades, head)])
             self.formula(ws, row, first_col + offset, formula, "bold_int" if bold else "int",
                          counts.by_grade[label])  # fmt: skip
         start = xl_rowcol_to_cell(row, first_col)
@@ -290,11 +301,44 @@ class Book:
         self.formula(ws, row, first_col + len(labels) + 1, f'=IF({total}=0,"",({good})/{total})',
                      "bold_pct" if bold else "pct", float(share) if share is not None else "")  # fmt: skip
         self.formula(ws, row, first_col + len(labels) + 2,
-                     f'=COUNTIFS({criteria + "," if criteria else ""}{grades},"")',
+                     "=" + count_exact([*criteria, (grades, BLANK)]),
                      "bold_int" if bold else "int", counts.not_graded)  # fmt: skip
 
 
-def exact(row: int, col: int) -> str:
-    """A COUNTIFS criterion matching the cell's text exactly: no wildcards, no operators."""
-    ref = xl_rowcol_to_cell(row, col, col_abs=True)
-    return f'"="&SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({ref},"~","~~"),"*","~*"),"?","~?")'
+# Conditions of a count: (range, what each cell must equal). The "what" is a cell reference
+# (the label written beside the count) or BLANK, never text from a return (see count_exact).
+Criteria = list[tuple[str, str]]
+BLANK = '""'
+
+
+def label_ref(row: int, col: int) -> str:
+    """A cell whose text a count compares with, its column fixed (the label column)."""
+    ref: str = xl_rowcol_to_cell(row, col, col_abs=True)
+    return ref
+
+
+def count_exact(criteria: Criteria) -> str:
+    """How many rows meet every condition, compared as Python compares: EXACT is case- and
+    width-sensitive and knows no wildcards, operators or 255-character limit, unlike
+    COUNTIFS ("a" = "A", "*" matches anything, "<5" is a comparison). Return text never
+    enters the formula: each condition names a cell that holds it."""
+    if not criteria:
+        raise ValueError("a count needs a condition")
+    terms = [f"EXACT({rng},{value})" for rng, value in criteria]
+    if len(terms) == 1:
+        return f"SUMPRODUCT(--{terms[0]})"
+    return f"SUMPRODUCT({'*'.join(terms)})"
+
+
+def sum_exact(criteria: Criteria, values: str) -> str:
+    """The sum of `values` over the rows meeting every condition (count_exact's matching)."""
+    terms = "*".join(f"EXACT({rng},{value})" for rng, value in criteria)
+    return f"SUMPRODUCT(({terms})*1,{values})"
+
+
+def literal(text: str) -> str:
+    """A formula string literal for xlkpi's own text (labels, settings): quotes doubled.
+    Return text is referenced by cell instead (count_exact)."""
+    if len(text) > 255:  # Excel refuses longer literals
+        raise ValueError("a formula string literal longer than 255 characters")
+    return '"' + text.replace('"', '""') + '"'

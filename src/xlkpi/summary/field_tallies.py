@@ -7,7 +7,7 @@ from xlkpi.summary.base import (
     LIST_SHEET,
     UNGRADED,
     Book,
-    exact,
+    label_ref,
     name_list,
     shown,
     year_title,
@@ -49,7 +49,7 @@ def write_field_tallies(book: Book) -> None:
         for f_index, item in enumerate(block.fields):
             book.text(ws, row, 0, shown(block.viewpoint))
             book.text(ws, row, 1, shown(item.policy_field))
-            criteria = f"{viewpoints},{exact(row, 0)},{fields},{exact(row, 1)}"
+            criteria = [(viewpoints, label_ref(row, 0)), (fields, label_ref(row, 1))]
             for y_index, (year, table) in enumerate(years):
                 counts = table.viewpoints[index].fields[f_index].counts
                 book.counts(ws, row, 2 + y_index * width, counts, criteria, year, label_row)
@@ -58,7 +58,7 @@ def write_field_tallies(book: Book) -> None:
         book.text(ws, row, 1, "小計", "bold")
         for y_index, (year, table) in enumerate(years):
             book.counts(ws, row, 2 + y_index * width, table.viewpoints[index].subtotal,
-                        f"{viewpoints},{exact(row, 0)}", year, label_row, bold=True)  # fmt: skip
+                        [(viewpoints, label_ref(row, 0))], year, label_row, bold=True)  # fmt: skip
         row += 1
         weak = "、".join(labels[rule.good :])
         names = name_list(block.weak_measures, LIST_SHEET) or "なし"
@@ -73,5 +73,5 @@ def write_field_tallies(book: Book) -> None:
     book.text(ws, row, 0, "合計", "bold")
     book.text(ws, row, 1, "", "bold")
     for y_index, (year, table) in enumerate(years):
-        book.counts(ws, row, 2 + y_index * width, table.overall, "", year, label_row, bold=True)
+        book.counts(ws, row, 2 + y_index * width, table.overall, [], year, label_row, bold=True)
     book.page(ws, (group, label_row))

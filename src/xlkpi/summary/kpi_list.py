@@ -12,6 +12,7 @@ from xlkpi.summary.base import (
     UNGRADED,
     Book,
     BulkCell,
+    literal,
     number_cell,
     ratio_cell,
     shown,
@@ -39,7 +40,7 @@ def fill_grades(
 ) -> None:
     for label, fmt in book.grade_fmt.items():
         ws.conditional_format(first_row, first_col, last_row, last_col, {
-            "type": "cell", "criteria": "==", "value": f'"{label}"', "format": fmt,
+            "type": "cell", "criteria": "==", "value": literal(label), "format": fmt,
         })  # fmt: skip
 
 

@@ -8,12 +8,15 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from xlkpi.style import FONT
 from xlkpi.summary.base import (
+    BLANK,
     CONTINUING_SHEET,
     LIST_SHEET,
     OVERVIEW_SHEET,
     UNGRADED,
     Book,
-    exact,
+    count_exact,
+    label_ref,
+    literal,
     name_list,
     percent_text,
     reason_counts,
@@ -112,7 +115,9 @@ def distribution(book: Book, ws: Any, top: int, years: list[tuple[int, Tallies]]
                 book.text(ws, row, 0, label, "center")
             label_cell = xl_rowcol_to_cell(row, 0, col_abs=True)
             count = overall.by_grade[label]
-            book.formula(ws, row, count_col, f"=COUNTIFS({grades},{label_cell})", "int", count)
+            book.formula(
+                ws, row, count_col, "=" + count_exact([(grades, label_cell)]), "int", count
+            )
             here = xl_rowcol_to_cell(row, count_col)
             book.formula(ws, row, share_col, f'=IF({total}=0,"",{here}/{total})', "pct",
                          count / overall.total if overall.total else "")  # fmt: skip
@@ -138,7 +143,7 @@ def distribution(book: Book, ws: Any, top: int, years: list[tuple[int, Tallies]]
         if index == 0:
             book.text(ws, ungraded_row, 0, UNGRADED, "bold")
             book.text(ws, all_row, 0, "成果指標数", "bold")
-        book.formula(ws, ungraded_row, count_col, f'=COUNTIFS({grades},"")', "bold_int",
+        book.formula(ws, ungraded_row, count_col, "=" + count_exact([(grades, BLANK)]), "bold_int",
                      overall.not_graded)  # fmt: skip
         book.text(ws, ungraded_row, share_col, "", "bold")
         ungraded_here = xl_rowcol_to_cell(ungraded_row, count_col)
@@ -187,10 +192,10 @@ def viewpoint_table(book: Book, ws: Any, top: int, year: int, tallies: Tallies) 
     row = top + 1
     for block in tallies.viewpoints:
         book.text(ws, row, 0, shown(block.viewpoint))
-        book.counts(ws, row, 1, block.subtotal, f"{viewpoints},{exact(row, 0)}", year, top)
+        book.counts(ws, row, 1, block.subtotal, [(viewpoints, label_ref(row, 0))], year, top)
         row += 1
     book.text(ws, row, 0, "合計", "bold")
-    book.counts(ws, row, 1, tallies.overall, "", year, top, bold=True)
+    book.counts(ws, row, 1, tallies.overall, [], year, top, bold=True)
     return row + 1
 
 
@@ -201,21 +206,26 @@ def findings(book: Book, ws: Any, top: int, tallies: Tallies, good: str) -> int:
     book.text(ws, top, 0, "● 達成状況の評価", "subtitle")
     row = top + 1
     vp_top = _viewpoint_top(book)
-    lines: list[tuple[str, int, Counts]] = [
-        ("全体", vp_top + 1 + len(tallies.viewpoints), tallies.overall)
+    # (the name as shown, the formula naming it, the table row its figures are on): a
+    # viewpoint's name is referenced in its table row's first cell, never put in the formula.
+    lines: list[tuple[str, str, int, Counts]] = [
+        ("全体", literal("全体"), vp_top + 1 + len(tallies.viewpoints), tallies.overall)
     ]
     lines += [
-        (shown(b.viewpoint), vp_top + 1 + i, b.subtotal) for i, b in enumerate(tallies.viewpoints)
+        (shown(b.viewpoint), label_ref(vp_top + 1 + i, 0), vp_top + 1 + i, b.subtotal)
+        for i, b in enumerate(tallies.viewpoints)
     ]
-    for name, source_row, counts in lines:
+    none_text = literal(": 評価した指標がありません。")
+    some_text = literal(f": 達成状況{good}の項目は、合わせて")
+    for name, named, source_row, counts in lines:
         total = xl_rowcol_to_cell(source_row, 1 + width)
         share = xl_rowcol_to_cell(source_row, 2 + width)
         good_cells = "+".join(
             xl_rowcol_to_cell(source_row, 1 + i) for i in range(book.result.rule.good)
         )
         formula = (
-            f'=IF({total}=0,"{name}: 評価した指標がありません。",'
-            f'"{name}: 達成状況{good}の項目は、合わせて"&TEXT({share},"0.0%")'
+            f"=IF({total}=0,{named}&{none_text},"
+            f'{named}&{some_text}&TEXT({share},"0.0%")'
             f'&"（"&{total}&"項目中"&({good_cells})&"項目）です。")'
         )
         cached = (
