@@ -15,15 +15,20 @@ Every problem xlkpi reports, with its stable code. Errors leave the value, sheet
 merge (exit code 1); warnings are merged and reported. Regenerate with
 `python scripts/problem_codes_doc.py`.
 
-| コード | 区分 | メッセージ（{…} は実際の値） | 対応のヒント |
-|---|---|---|---|
+「対応のヒント」は集計（事務局）に、「点検のヒント」は提出前に点検する担当課（xlkpi check、ページの
+「点検」）に示します（同じときは「同左」）。The secretariat's hint (merge) and the department's
+(check).
+
+| コード | 区分 | メッセージ（{…} は実際の値） | 対応のヒント | 点検のヒント |
+|---|---|---|---|---|
 """
 
 
 def main() -> None:
     rows = [
         f"| `{code}` | {'エラー' if spec.severity is Severity.ERROR else '警告'} "
-        f"| {spec.message} | {spec.hint} |"
+        f"| {spec.message} | {spec.hint} "
+        f"| {'同左' if spec.department_hint == spec.hint else spec.department_hint} |"
         for code, spec in CATALOG.items()
     ]
     path = Path(__file__).resolve().parents[1] / "docs" / "problem-codes.md"

@@ -182,7 +182,7 @@ def test_usage_errors_and_help_are_in_japanese(tmp_path: Path) -> None:
             "xlkpi merge: --year: 「6」は年度として読めません。西暦か和暦で指定してください"
             "（例: 2024、R6、令和6年度）",
         ("merge", SAMPLES, "-o", out, "-j", "x"): "xlkpi merge: -j/--jobs: 「x」は整数ではありません",
-        ("check", "--bogus", SAMPLES): "xlkpi: 使えない指定があります: --bogus",
+        ("check", "--bogus", SAMPLES): "xlkpi check: 使えない指定があります: --bogus",
         ("sum", SAMPLES):
             "xlkpi: コマンド: 「sum」は使えません（使えるもの: merge, check, forms, report, template）",
         (): "xlkpi: 次の指定がありません: コマンド",

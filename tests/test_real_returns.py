@@ -850,7 +850,9 @@ def test_lock_file_is_skipped_and_listed(tmp_path: Path) -> None:
     (tmp_path / "~$return.xlsx").write_bytes(b"\x07tanaka" + b"\x00" * 158)
     result = merged(tmp_path)
     lock = next(e for e in result.report.ledger if e.file == "~$return.xlsx")
-    assert lock.status.value == "対象外" and "Excel で開かれている可能性" in lock.note
+    # Not read, with the warning that return.xlsx is open in Excel (its unsaved edits unread).
+    assert lock.status.value == "警告" and "Excel で開かれている可能性" in lock.note
+    assert [(p.file, p.code) for p in result.report.problems] == [("~$return.xlsx", "lock-file")]
 
 
 @pytest.mark.parametrize(

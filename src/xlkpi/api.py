@@ -297,8 +297,11 @@ def check(
     jobs: int = 1,
     on_file: Progress | None = None,
 ) -> Result:
-    """The problems of returns before they are sent, as `xlkpi check` finds them."""
-    return merge(inputs, config=config, limits=limits, jobs=jobs, on_file=on_file)
+    """The problems of returns before they are sent, as `xlkpi check` finds them: each hint
+    said to the department that wrote the return (not 「担当課に…依頼してください」)."""
+    result = merge(inputs, config=config, limits=limits, jobs=jobs, on_file=on_file)
+    result.report.address_department()
+    return result
 
 
 def report(

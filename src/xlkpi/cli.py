@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 import traceback
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,7 +55,8 @@ class UsageError(Exception):
         self.command = command
 
 
-# argparse's own messages, which it has in English only, as a Japanese user reads them.
+# argparse's own messages, which it has in English only, as a Japanese user reads them: every
+# message it gives for what a user typed (Python 3.11 to 3.13).
 _ARGPARSE_JA = (
     (re.compile(r"argument (?P<name>.+?): (?P<rest>.*)", re.S), "{name}: {rest}"),
     (re.compile(r"the following arguments are required: (?P<names>.*)"),
@@ -63,8 +65,18 @@ _ARGPARSE_JA = (
     (re.compile(r"invalid choice: '?(?P<value>.*?)'? \(choose from (?P<choices>.*)\)"),
      "「{value}」は使えません（使えるもの: {choices}）"),
     (re.compile(r"expected one argument"), "値を続けて指定してください"),
+    (re.compile(r"expected at least one argument"), "値を 1 つ以上続けて指定してください"),
+    (re.compile(r"expected at most one argument"), "値は 1 つまでです"),
+    (re.compile(r"expected (?P<count>\d+) arguments?"), "値を {count} つ続けて指定してください"),
     (re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.*)"),
      "{option} は次のどれか決められません: {matches}"),
+    (re.compile(r"ignored explicit argument '?(?P<value>.*?)'?"),
+     "値はとりません（「{value}」は付けずに指定してください）"),
+    (re.compile(r"one of the arguments (?P<names>.*) is required"),
+     "次のどれかを指定してください: {names}"),
+    (re.compile(r"not allowed with argument (?P<name>.*)"), "{name} とは一緒に指定できません"),
+    (re.compile(r"invalid \S+ value: '?(?P<value>.*?)'?"), "「{value}」は使えません"),
+    (re.compile(r"unexpected option string: (?P<option>.*)"), "{option} は使えません"),
 )  # fmt: skip
 
 
@@ -82,9 +94,83 @@ def _in_japanese(message: str) -> str:
     return message
 
 
+def _columns(text: str) -> int:
+    """How many terminal columns the text takes: a full-width character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+_NO_LINE_START = set("、。，．）」』】〕・ー％")  # kept on the line before (a light kinsoku)
+
+
 class _Formatter(argparse.HelpFormatter):
+    """argparse's help in Japanese: its headings, and columns and line breaks measured in
+    terminal columns (argparse counts characters, so Japanese ran past the edge)."""
+
     def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, "使い方: " if prefix is None else prefix)
+
+    def _format_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None) -> str:
+        """argparse's usage on one line, then wrapped at the parts' edges by columns."""
+        width, self._width = self._width, 10**6
+        try:
+            text = super()._format_usage(usage, actions, groups, prefix).strip("\n")
+        finally:
+            self._width = width
+        head = f"{prefix or ''}{self._prog}"
+        if not text.startswith(head):  # not argparse's usual layout: as it is
+            return text + "\n\n"
+        parts: list[str] = []
+        for part in re.findall(r"\(.*?\)+(?=\s|$)|\[.*?\]+(?=\s|$)|\S+", text[len(head) :]):
+            if parts and re.fullmatch(r"-\S+", parts[-1]) and not part.startswith(("-", "[")):
+                parts[-1] += " " + part  # a required option and its value stay together
+            else:
+                parts.append(part)
+        indent = " " * (_columns(head) + 1 if _columns(head) * 2 < width else 4)
+        lines = [head]
+        for part in parts:
+            if _columns(lines[-1]) + 1 + _columns(part) > width and lines[-1].strip():
+                lines.append(indent + part)
+            else:
+                lines[-1] += " " + part
+        return "\n".join(lines) + "\n\n"
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if action.help is not argparse.SUPPRESS:
+            invocations = [action, *self._iter_indented_subactions(action)]
+            widest = max(_columns(self._format_action_invocation(a)) for a in invocations)
+            self._action_max_length = max(self._action_max_length, widest + self._current_indent)
+
+    def _format_action(self, action: argparse.Action) -> str:
+        help_position = min(self._action_max_length + 2, self._max_help_position)
+        help_width = max(self._width - help_position, 11)
+        header = " " * self._current_indent + self._format_action_invocation(action)
+        room = help_position - _columns(header)
+        lines = self._split_lines(self._expand_help(action), help_width) if action.help else []
+        if lines and room >= 2:
+            parts = [header + " " * room + lines[0] + "\n"]
+        else:
+            parts = [header + "\n"]
+            if lines:
+                parts.append(" " * help_position + lines[0] + "\n")
+        parts += [" " * help_position + line + "\n" for line in lines[1:]]
+        parts += [self._format_action(sub) for sub in self._iter_indented_subactions(action)]
+        return self._join_parts(parts)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        """Lines of at most `width` columns, broken anywhere in Japanese, at spaces in English."""
+        lines: list[str] = []
+        line = ""
+        for word in re.findall(r" ?[!-~]+| |.", " ".join(text.split())):
+            if not line or _columns(line + word) <= width:
+                line += word
+            elif word.strip()[:1] in _NO_LINE_START and len(line) > 1:
+                lines.append(line[:-1].rstrip())  # 「。」 does not start a line: one more goes down
+                line = line[-1] + word
+            else:
+                lines.append(line.rstrip())
+                line = word.lstrip()
+        return [*lines, line.rstrip()] if line.strip() else lines
 
 
 class _Parser(argparse.ArgumentParser):
@@ -137,7 +223,12 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
         description="成果指標（KPI）調書を集約し、達成状況を評価した集計ブックを作成します。",
     )
     parser.add_argument("--version", action=_Version, nargs=0, help="版数を表示して終了する")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="コマンド")
+    commands = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="コマンド",
+        help="次のどれか（それぞれの説明: xlkpi コマンド --help）",
+    )
     merge = commands.add_parser("merge", out=out, help="調書を集約して集計ブックを作成する")
     merge.add_argument(
         "inputs",
@@ -173,7 +264,7 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
     )
     check.add_argument("--json", action="store_true", help="結果を JSON で出力する")
     forms = commands.add_parser(
-        "forms", out=out, help="次年度の調書を、今年度の調書または集計ブックから記入済みで作成する"
+        "forms", out=out, help="次年度の調書を、今年度の調書か集計ブックから記入済みで作る"
     )
     forms.add_argument(
         "inputs",
@@ -284,13 +375,13 @@ def _parser(out: IO[str]) -> argparse.ArgumentParser:
         "--config",
         type=Path,
         metavar="xlkpi.toml",
-        help="記入要領に書く評価基準の設定ファイル（省略時は標準の基準）",
+        help="記入要領に書く評価基準の設定ファイル（既定: 標準の基準）",
     )
     template.add_argument(
         "--base-year",
         type=_year,
         metavar="年度",
-        help="現状値の年度（例: 2025、R7。既定: 計画期間の初年度の 2 年前）",
+        help="現状値の年度（例: 2025、R7。既定: 計画期間の初年度の2年前）",
     )
     for sub in (parser, merge, check, template, forms, report):
         sub._positionals.title = "引数"
@@ -303,7 +394,12 @@ def main(argv: list[str], out: IO[str], err: IO[str]) -> int:
 
     out, err = console(out), console(err)  # return text never acts on the terminal
     try:
-        args = _parser(out).parse_args(argv)
+        args, extra = _parser(out).parse_known_args(argv)
+        if extra:  # argparse says so as the top command's; the help to read is the command's
+            command = f"xlkpi {args.command}"
+            raise UsageError(
+                f"{command}: {_in_japanese('unrecognized arguments: ' + ' '.join(extra))}", command
+            )
     except UsageError as exc:
         err.write(f"{exc}\n使い方は {exc.command} --help で確認できます。\n")
         return EXIT_USAGE

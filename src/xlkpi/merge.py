@@ -28,7 +28,15 @@ from xlkpi.intake import (
 )
 from xlkpi.model import Kpi, Measure, actual_key, latest_actual_year
 from xlkpi.previous import Comparison, compare, is_summary, is_summary_file
-from xlkpi.problems import LedgerEntry, Problem, Report, Severity, Status, problem
+from xlkpi.problems import (
+    LedgerEntry,
+    Problem,
+    Report,
+    Severity,
+    Status,
+    lock_files,
+    problem,
+)
 from xlkpi.reader import read_sheet
 from xlkpi.tally import Tallies, tally, weak_in_both
 from xlkpi.values import fold_label
@@ -323,6 +331,7 @@ def merge_candidates(
     on_file: Callable[[int, int], None] | None = None,
 ) -> MergeResult:
     """Read, grade and check the candidates found; `report` holds what intake found."""
+    report.extend(lock_files(report.ledger))  # a workbook open in Excel: said before it is read
     measures: list[Measure] = []
     results = read_all(candidates, limits, rule, jobs)
     for candidate, result in zip(candidates, results, strict=True):
@@ -352,7 +361,7 @@ def merge_candidates(
         raise YearOutsidePlan(year, years)
     comparison = None
     if year is not None:
-        report.extend(_missing_actuals(measures, year))
+        report.extend(_no_actuals(measures, year) or _missing_actuals(measures, year))
         comparison, found = compare(measures, year, previous, rule.labels, limits)
         report.extend(found)
     _settle_ledger(report)
@@ -440,6 +449,16 @@ def _sparse_year(measures: list[Measure], year: int) -> list[Problem]:
             previous=previous,
         )
     ]
+
+
+def _no_actuals(measures: list[Measure], year: int) -> list[Problem]:
+    """No return has an actual for the year yet: one sentence instead of a warning per KPI
+    (a form without the year's column is still named)."""
+    kpis = [k for m in measures if year in m.years for k in m.kpis if k.target is not None]
+    if not kpis or any(year in k.actuals for m in measures for k in m.kpis):
+        return []
+    off_form = [p for p in _missing_actuals(measures, year) if p.code != "actual-missing"]
+    return [problem("year-no-actuals", year=year, count=len(kpis)), *off_form]
 
 
 def _missing_actuals(measures: Iterable[Measure], year: int) -> list[Problem]:

@@ -1,15 +1,20 @@
 """Problems as data: typed records with stable codes, collected in one report.
 
 Every problem names its file, sheet and cell (A1), carries a Japanese message
-and a hint for the department. The intake ledger lists every file and sheet
-read, once, with its status. The CLI renders the report; the summary's 受付
-sheet lists it; tests assert against `Report.flatten`.
+and two hints: one for the secretariat, who merges the returns and asks the
+departments for corrections (`hint`), and one for the department that wrote the
+return and checks it before sending (`department_hint`, what `xlkpi check` and the
+page's 点検 show). The intake ledger lists every file and sheet read, once, with its
+status. The CLI renders the report; the summary's 受付 sheet lists it; tests assert
+against `Report.flatten`.
 """
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -29,26 +34,79 @@ class Status(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Spec:
+    """A code's severity, message and hints, each a str.format template over the same params.
+
+    `hint` speaks to the secretariat (「担当課に…依頼してください」, xlkpi merge's options);
+    `department` to the department checking its own return. Without `department`, the
+    department's hint is `hint` rewritten by `_for_department`.
+    """
+
     severity: Severity
-    message: str  # a str.format template
+    message: str
     hint: str
+    department: str = ""
+
+    @property
+    def department_hint(self) -> str:
+        return self.department or _for_department(self.hint)
+
+    def params(self) -> set[str]:
+        """The names the message and both hints take (problem() must be given all of them)."""
+        return {
+            name.split(".")[0].split("[")[0]
+            for text in (self.message, self.hint, self.department_hint)
+            for _, name, _, _ in string.Formatter().parse(text)
+            if name
+        }
+
+
+# What only the secretariat can do, in a sentence of a hint: such sentences are left out of
+# the department's hint. The options of xlkpi merge, the summary's sheets, the settings file.
+_SECRETARIAT_ONLY = re.compile(r"xlkpi merge|--[a-z]|「受付」シート|集計し直")
+# 「…の再提出を担当課に依頼してください」 said to the department that resubmits.
+_ASK_DEPARTMENT = (
+    (re.compile(r"(.+)の再提出を担当課に依頼してください"), r"\1を提出し直してください"),
+    (re.compile(r"(.+)の提出を担当課に依頼してください"), r"\1を提出してください"),
+    (re.compile(r"担当課に(.+)の再提出を依頼してください"), r"\1を提出し直してください"),
+    (re.compile(r"担当課に(.+)を依頼してください"), r"\1をしてください"),
+)
+_DEPARTMENT_FALLBACK = "配布した様式に記入し、Excel ブック（.xlsx）として保存して提出してください。"
+
+
+def _for_department(hint: str) -> str:
+    """The secretariat's hint as the department reads it: asked to do what it was to be
+    asked, and without the steps only the secretariat can take."""
+    sentences = []
+    for sentence in re.findall(r"[^。]+。?", hint):
+        if _SECRETARIAT_ONLY.search(sentence):
+            continue
+        for pattern, said in _ASK_DEPARTMENT:
+            sentence = pattern.sub(said, sentence)
+        sentences.append(sentence)
+    return "".join(sentences) or _DEPARTMENT_FALLBACK
 
 
 E, W = Severity.ERROR, Severity.WARNING
 _RESUBMIT = "担当課に正しいファイルの再提出を依頼してください。"
+# The same, said to the department: what a return that cannot be read needs before it is sent.
+_RESAVE = "調書を Excel で開き、「Excel ブック (*.xlsx)」形式で保存し直してから、もう一度点検してください。"
 _SAVE_AS = "Excel で開き、「Excel ブック (*.xlsx)」形式で保存し直して提出してください。"
 _NUMBER_HINT = "数値（例: 1195）または数値と単位（例: 1,195人、58.4%）で入力してください。"
 
 CATALOG: dict[str, Spec] = {
     # files
-    "empty-file": Spec(E, "ファイルが空です（0 バイト）。", _RESUBMIT),
-    "not-excel": Spec(E, "Excel ブックではありません（{detail}）。", _RESUBMIT),
-    "not-a-workbook": Spec(E, "Excel ブックではありません（{detail}）。", _RESUBMIT),
-    "corrupt-file": Spec(E, "ファイルが壊れているか、途中で切れています（{detail}）。", _RESUBMIT),
+    "empty-file": Spec(E, "ファイルが空です（0 バイト）。", _RESUBMIT, _RESAVE),
+    "not-excel": Spec(E, "Excel ブックではありません（{detail}）。", _RESUBMIT, _RESAVE),
+    "not-a-workbook": Spec(E, "Excel ブックではありません（{detail}）。", _RESUBMIT, _RESAVE),
+    "corrupt-file": Spec(
+        E, "ファイルが壊れているか、途中で切れています（{detail}）。", _RESUBMIT, _RESAVE
+    ),
     "encrypted": Spec(
         E,
         "パスワードで保護されているため読み込めません。",
         "パスワードを解除したファイルの提出を担当課に依頼してください。",
+        "Excel の「ファイル」→「情報」→「ブックの保護」→「パスワードを使用して暗号化」で"
+        "パスワードを消して保存し、そのブックを提出してください。",
     ),
     "old-xls": Spec(E, "古い Excel 97-2003 形式（.xls）のブックです。", _SAVE_AS),
     "unsupported-format": Spec(E, "対応していない形式です（{detail}）。", _SAVE_AS),
@@ -66,18 +124,22 @@ CATALOG: dict[str, Spec] = {
         E,
         "展開後のサイズが大きすぎるため読み込みを中止しました（{detail}）。",
         "通常の調書はこの上限に達しません。上限は xlkpi merge の --max-unzipped-mb で変更できます。",
+        "通常の調書はこの大きさになりません。貼り付けた画像や、様式の外に入った値を削除して"
+        "保存し直してください。",
     ),
     "xml-entities": Spec(
         E,
         "ブック内の XML に実体宣言（DOCTYPE/ENTITY）があるため読み込みを中止しました。",
         _RESUBMIT,
+        _RESAVE,
     ),
     "sheet-part-missing": Spec(
         E,
         "ブックに登録されたシートの中身がありません（{detail}）。",
         _RESUBMIT,
+        _RESAVE,
     ),
-    "sheet-unreadable": Spec(E, "シートを読み込めませんでした（{detail}）。", _RESUBMIT),
+    "sheet-unreadable": Spec(E, "シートを読み込めませんでした（{detail}）。", _RESUBMIT, _RESAVE),
     # isolation and paths (issue 20): a file that costs its reader, a path that cannot be read
     "reader-crashed": Spec(
         E,
@@ -140,21 +202,34 @@ CATALOG: dict[str, Spec] = {
         "集計できる施策が 1 件もありません（読み込める調書がありませんでした）。",
         "調書のフォルダを指定しているか確認してください。読み込まなかったファイルとその理由は"
         "「受付」シートにあります。",
+        "点検する調書のブック（.xlsx）、またはそれを入れたフォルダを指定してください。",
     ),
     "folder-not-read": Spec(
         W,
         "フォルダの中のブック {count} 件は読み込んでいません（指定したフォルダの中のフォルダは読みません）。",
         "このフォルダの調書も集計するときは、そのブックを調書のフォルダに移してください（xlkpi merge では、このフォルダも指定できます）。",
+        "このフォルダの調書も点検するときは、このフォルダ（またはその中のブック）を指定してください。",
+    ),
+    "lock-file": Spec(
+        W,
+        "Excel のロックファイルです（ブック「{book}」が Excel で開かれている間だけできる隠しファイルで、"
+        "調書ではありません）。読み込んでいません。",
+        "「{book}」が Excel で開かれています。保存していない変更は読み込まれていないため、"
+        "開いている人に保存して閉じてもらってから集計してください。",
+        "「{book}」が Excel で開かれています。保存して Excel を閉じてから、「{book}」を点検してください"
+        "（保存していない変更は点検されません）。",
     ),
     "archive-not-read": Spec(
         W,
         "圧縮ファイルは読み込んでいません。",
         "中に調書があるときは、展開して中のブックを調書のフォルダに入れてから集計してください。",
+        "調書は圧縮せず、ブック（.xlsx）のまま点検し、提出してください。",
     ),
     "summary-as-return": Spec(
         W,
         "xlkpi の集計ブックのため、調書としては読み込みませんでした。",
         "前年度の集計ブックなら、調書のフォルダから出して「前年度の集計ブック」に指定してください（xlkpi merge では --previous）。",
+        "集計ブックは事務局が作るもので、提出するものではありません。提出する調書のブックを点検してください。",
     ),
     "form-blank": Spec(
         W,
@@ -251,11 +326,13 @@ CATALOG: dict[str, Spec] = {
         "方向の指定がないため、高い方が良い指標として評価しました。",
         "低い方が良い指標なら、設定ファイルの [direction] に指定して集計し直してください"
         "（調書の成果指標の表に「方向」欄を設け、「低い方が良い」と記入することもできます）。",
+        "低い方が良い指標なら、成果指標の表に「方向」欄を設け、「低い方が良い」と記入してください。",
     ),
     "settings-kpi-unknown": Spec(
         W,
         "設定ファイルの [direction] にある「{kpi}」という成果指標は、調書にありません。",
         "設定ファイルの成果指標の名前を、調書の記入どおりに直してください。",
+        "成果指標の名称を変えたときは、事務局に新しい名称を伝えてください。",
     ),
     "progress-no-baseline": Spec(
         E,
@@ -266,6 +343,7 @@ CATALOG: dict[str, Spec] = {
         E,
         "「{kpi}」の目標値 {value} が現状値と同じため、現状値からの進捗を計算できません。",
         '目標値と現状値を確認するか、設定ファイルの zero_target を "reached" にしてください。',
+        "目標値と現状値を確認してください。",
     ),
     "baseline-missing": Spec(W, "「{kpi}」の現状値がありません。", "現状値を記入してください。"),
     "unit-mismatch": Spec(
@@ -348,11 +426,20 @@ CATALOG: dict[str, Spec] = {
         "様式の実績値に {year}年度の列がありません（この様式の年度: {years}）。"
         "この施策は {year}年度の評価に入っていません。",
         "{year}年度の列のある今年度の様式で提出してもらってください。",
+        "{year}年度の列のある今年度の様式に記入して提出してください（様式は事務局から配られます）。",
     ),
     "actual-missing": Spec(
         W,
         "「{kpi}」の {year}年度の実績値がありません。",
         "実績値を記入してください。",
+    ),
+    "year-no-actuals": Spec(
+        W,
+        "{year}年度の実績値は、まだどの調書にも記入されていません（成果指標 {count} 件のすべてで"
+        "未記入）。{year}年度の評価はすべて「評価なし」です。",
+        "各課が {year}年度の実績値を記入した調書を集めてから集計するか、実績値のある年度を"
+        " --year で指定してください（省略すると、実績値のある最新の年度を評価します）。",
+        "{year}年度の実績値を、実績値の表の {year}年度の列に記入してください。",
     ),
     # cell values
     "value-not-number": Spec(E, "「{found}」を数値として読み取れません。", _NUMBER_HINT),
@@ -366,6 +453,8 @@ CATALOG: dict[str, Spec] = {
         "「{found}」は上限（以下・未満）の書き方のため、数値として読み取っていません。",
         "低い方が良い指標なら、値には数値だけを記入し、設定ファイルの [direction] に指定してください"
         "（調書の成果指標の表に「方向」欄を設け、「低い方が良い」と記入することもできます）。",
+        "値には数値だけを記入してください。低い方が良い指標なら、成果指標の表に「方向」欄を設け、"
+        "「低い方が良い」と記入してください。",
     ),
     "value-range": Spec(
         E,
@@ -415,6 +504,7 @@ CATALOG: dict[str, Spec] = {
         "（{previous}年度は {before} 件。その 1 つがこのセルです）。今年度が {previous}年度なら"
         " --year {previous} を指定してください。",
         "実績値を記入する年度の列を誤っていないか確認してください。",
+        "実績値を記入する年度の列を誤っていないか確認してください（今年度の実績値は今年度の列に）。",
     ),
     "kpi-name-repeated": Spec(
         W,
@@ -499,11 +589,13 @@ CATALOG: dict[str, Spec] = {
         E,
         "施策「{name}」が {other} にもあり、内容が異なります。こちらは集計していません。",
         "どちらが正しいか担当課に確認してください。",
+        "同じ施策を 2 か所に記入していないか確認し、正しい方だけを残してください。",
     ),
     "duplicate-identical": Spec(
         W,
         "施策「{name}」は {other} と同一内容のため、1 件として集計しました。",
         "重複した提出を整理してください。",
+        "同じ施策のシートが 2 つあります。1 つを削除してください。",
     ),
     "number-from-sheet": Spec(
         W,
@@ -523,10 +615,15 @@ class Problem:
     code: str
     severity: Severity
     message: str
-    hint: str
+    hint: str  # for whom the problem is reported to: the secretariat, or the department (check)
     file: str = ""
     sheet: str = ""
     cell: str = ""
+    department_hint: str = ""  # the department's, kept so a report can be addressed to it
+
+    def for_department(self) -> Problem:
+        """The same problem with the hint the department that wrote the return can act on."""
+        return replace(self, hint=self.department_hint or self.hint)
 
     @property
     def where(self) -> str:
@@ -541,15 +638,30 @@ def problem(
     code: str, *, file: str = "", sheet: str = "", cell: str = "", **params: object
 ) -> Problem:
     spec = CATALOG[code]
+    shown = {key: _quoted(v) for key, v in params.items()}
     return Problem(
         code=code,
         severity=spec.severity,
-        message=spec.message.format(**{key: _quoted(v) for key, v in params.items()}),
-        hint=spec.hint,
+        message=spec.message.format(**shown),
+        hint=spec.hint.format(**shown),
         file=file,
         sheet=sheet,
         cell=cell,
+        department_hint=spec.department_hint.format(**shown),
     )
+
+
+LOCK_PREFIX = "~$"  # Excel's owner file beside a workbook it has open: "~$" + the book's name
+
+
+def lock_files(ledger: Iterable[LedgerEntry]) -> list[Problem]:
+    """A lock-file warning for each Excel lock file the intake passed over."""
+    found = []
+    for entry in ledger:
+        name = entry.file.replace("\\", "/").rsplit("/", 1)[-1]
+        if entry.status is Status.SKIPPED and not entry.sheet and name.startswith(LOCK_PREFIX):
+            found.append(problem("lock-file", file=entry.file, book=name[len(LOCK_PREFIX) :]))
+    return found
 
 
 def _quoted(value: object) -> object:
@@ -580,6 +692,10 @@ class Report:
 
     def extend(self, items: Iterable[Problem]) -> None:
         self.problems.extend(items)
+
+    def address_department(self) -> None:
+        """Hints from now on for the department checking its return (xlkpi check, 点検)."""
+        self.problems = [p.for_department() for p in self.problems]
 
     @property
     def errors(self) -> list[Problem]:
