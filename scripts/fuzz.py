@@ -50,12 +50,14 @@ from xml.parsers import expat
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "fuzz.xlsx"  # how the read path names the input
-TIMEOUT_S = 10  # one input may take this long (a hang is a finding)
+TIMEOUT_S = 5  # one input may take this long (a hang is a finding)
 RSS_LIMIT_MB = 1536
 ADDRESS_SPACE_MB = 4096  # RLIMIT_AS in the child: one huge allocation fails, not the machine
 MAX_LEN = 1 << 20  # bytes of one input
 MAX_INFLATED = 16 << 20  # the mutator does not unzip inputs larger than this
-SUMMARY_EVERY = 4  # one in this many inputs that give measures also writes the summary
+SUMMARY_EVERY = (
+    12  # one in this many inputs that give measures also writes the summary (~6x a read)
+)
 
 
 # --- the oracle -------------------------------------------------------------------------
@@ -401,7 +403,12 @@ def supervise(args: argparse.Namespace) -> int:
     findings: list[tuple[str, str]] = []
     log = Path(args.log) if args.log else None
     known = artifacts / "known-signatures.txt"  # a finding is reported once per session
-    known.write_text("")
+    open_ones = _fixture_signatures()  # kept as regression tests, not yet fixed: not new
+    known.write_text("".join(f"{sig}\n" for sig in open_ones))
+    if open_ones:
+        print(f"fuzz: {len(open_ones)} known open finding(s) in tests/fixtures/fuzz, not counted:")
+        for sig in open_ones:
+            print(f"  {sig}")
     env = {**os.environ, "XLKPI_FUZZ_KNOWN": str(known)}
     while (left := int(deadline - time.monotonic())) > 5:
         runs += 1
@@ -452,6 +459,19 @@ def supervise(args: argparse.Namespace) -> int:
     for artifact, reason in findings:
         print(f"  {artifact}  {reason}")
     return 1 if findings else 0
+
+
+def _fixture_signatures() -> list[str]:
+    """Signatures of the saved findings that still fail (in a child: one may abort)."""
+    fixtures = sorted(str(p) for p in (ROOT / "tests" / "fixtures" / "fuzz").glob("*.xls*"))
+    if not fixtures:
+        return []
+    command = [sys.executable, str(Path(__file__).resolve()), "--signatures", *fixtures]
+    try:
+        run = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    except subprocess.TimeoutExpired:
+        return []
+    return sorted({line for line in run.stdout.splitlines() if line})
 
 
 def _reason(tail: list[str]) -> str:
@@ -539,7 +559,12 @@ def main() -> int:
     parser.add_argument("--check", nargs="+", metavar="FILE", help="run the oracle on files")
     parser.add_argument("--minimize", nargs=2, metavar=("FINDING", "OUT"),
                         help="write a smaller input with the same finding")  # fmt: skip
+    parser.add_argument("--signatures", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.signatures:
+        for name in args.signatures:
+            print(signature_of(Path(name).read_bytes()), flush=True)
+        return 0
     if args.check:
         return check_files(args.check)
     if args.minimize:
