@@ -96,15 +96,19 @@ def _xlkpi() -> dict[str, object]:
     """xlkpi's read path, imported on first use (under instrumentation in the fuzzer)."""
     global _READ_FILE
     if _READ_FILE is None:
+        from xlkpi import merge
         from xlkpi.intake import Candidate
-        from xlkpi.merge import merge_named, read_file
+        from xlkpi.merge import merge_candidates, read_file
         from xlkpi.output import OutputError
+        from xlkpi.problems import Report
         from xlkpi.summary import summary_bytes
 
         _READ_FILE = {
             "Candidate": Candidate,
             "read_file": read_file,
-            "merge_named": merge_named,
+            "merge": merge,
+            "merge_candidates": merge_candidates,
+            "Report": Report,
             "summary_bytes": summary_bytes,
             "OutputError": OutputError,
         }
@@ -125,7 +129,7 @@ def check(data: bytes, *, summary: bool | None = None) -> None:
     if summary is None:
         summary = bool(result.measures) and zlib.crc32(data) % SUMMARY_EVERY == 0
     if summary:
-        _check_summary(data)
+        _check_summary(candidate, result)
 
 
 def _check_records(ledger: list[object], problems: list[object]) -> None:
@@ -154,14 +158,24 @@ def _check_records(ledger: list[object], problems: list[object]) -> None:
                           f"swallowed:{p.code}:{bug.group(0)}")  # type: ignore[attr-defined]  # fmt: skip
 
 
-def _check_summary(data: bytes) -> None:
+def _check_summary(candidate: object, read: object) -> None:
+    """The rest of a merge on the file read (cross-checks, tallies), and the summary written.
+
+    The merge is given the result already read instead of reading the file again (in a
+    worker process, where the fuzzer would not see the coverage).
+    """
     x = _xlkpi()
+    module = x["merge"]
+    reader = module.read_all  # type: ignore[attr-defined]
+    module.read_all = lambda candidates, *args, **kwargs: iter([read])  # type: ignore[attr-defined]
     try:
-        result = x["merge_named"]([(NAME, data)])  # type: ignore[operator]
+        result = x["merge_candidates"]([candidate], x["Report"]())  # type: ignore[operator]
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
         raise _raised("merge", exc) from exc
+    finally:
+        module.read_all = reader  # type: ignore[attr-defined]
     try:
         written = x["summary_bytes"](result)  # type: ignore[operator]
     except x["OutputError"]:  # type: ignore[misc]
@@ -221,7 +235,12 @@ TOKENS = [
     "様式".encode(), "施策名".encode(), "成果指標 (KPI)".encode(), "実績値".encode(),
     "目標値".encode(), "現状値".encode(), "令和6年度".encode(), "2024年度".encode(),
     "1,195人".encode(), "８４％".encode(), "▲12".encode(), "＝HYPERLINK(\"x\")".encode(),
-    b'=HYPERLINK("http://x","y")', b'"&"', b"*", b"?", b"~", b"\t", b"\r\n", b"x" * 300,
+    b'=HYPERLINK("http://x","y")',
+    b'"&amp;HYPERLINK("http://x","y")&amp;"',
+    b"_x0001_",
+    b"_x001B_",
+    b"_x000D_",
+    b"_xD800_", b'"&"', b"*", b"?", b"~", b"\t", b"\r\n", b"x" * 300,
 ]
 # fmt: on
 PREFERRED = ("xl/worksheets/", "xl/sharedStrings.xml", "xl/styles.xml", "xl/workbook.xml")
