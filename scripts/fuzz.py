@@ -322,6 +322,22 @@ def mutate(data: bytes, max_size: int, seed: int) -> bytes:
     return _capped(_rezip(members, rng), data, max_size)
 
 
+def crossover(first: bytes, second: bytes, max_size: int, seed: int) -> bytes:
+    """One member of `first` replaced by the member of the same name in `second`."""
+    rng = random.Random(seed)
+    ours, theirs = _members(first), _members(second)
+    if ours is None or theirs is None:
+        return first
+    others = {info.filename: content for info, content in theirs}
+    shared = [i for i, (info, _) in enumerate(ours) if info.filename in others]
+    if not shared:
+        return first
+    index = rng.choice(shared)
+    info = ours[index][0]
+    ours[index] = (info, others[info.filename])
+    return _capped(_rezip(ours, rng), first, max_size)
+
+
 def _capped(out: bytes, data: bytes, max_size: int) -> bytes:
     return out if len(out) <= max_size else data
 
@@ -403,7 +419,7 @@ def child(argv: list[str]) -> None:
             print(f"FUZZ-SIGNATURE: {finding.signature}", flush=True)
             raise
 
-    atheris.Setup(argv, one, custom_mutator=mutate)
+    atheris.Setup(argv, one, custom_mutator=mutate, custom_crossover=crossover)
     atheris.Fuzz()
 
 
