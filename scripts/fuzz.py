@@ -87,6 +87,9 @@ _SWALLOWED = re.compile(
     r"AssertionError|RecursionError|ZeroDivisionError|LookupError|StopIteration|"
     r"UnicodeDecodeError|UnicodeEncodeError|InvalidOperation|decimal\.\w+)\b"
 )
+# Problems about one sheet: they must say which.
+_SHEET_CODES = frozenset({"sheet-unreadable", "sheet-too-large", "sheet-part-missing", "form-blank",
+                          "hidden-form-sheet", "cell-not-read", "layout-irregular"})  # fmt: skip
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 _FORMULA = re.compile(rb"<f(?:\s[^>]*)?>([^<]*)</f>")
 _READ_FILE = None
@@ -145,6 +148,8 @@ def _check_records(ledger: list[object], problems: list[object]) -> None:
             raise Finding(f"problem does not name the file: {where}")
         if p.cell and not p.sheet:  # type: ignore[attr-defined]
             raise Finding(f"problem names a cell without its sheet: {where}")
+        if p.code in _SHEET_CODES and not p.sheet:  # type: ignore[attr-defined]
+            raise Finding(f"a sheet's problem without the sheet: {where}")
         if p.sheet not in sheets:  # type: ignore[attr-defined]
             raise Finding(f"problem names a sheet not in the ledger: {where}")
         for text in (p.message, p.hint):  # type: ignore[attr-defined]

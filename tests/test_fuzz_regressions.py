@@ -103,6 +103,7 @@ def test_oracle_flags_records_that_do_not_name_the_file() -> None:
         problem("form-blank", sheet="様式"),  # no file
         problem("value-not-number", file=fuzz.NAME, cell="B3", found="x"),  # a cell, no sheet
         problem("form-blank", file=fuzz.NAME, sheet="他"),  # a sheet the file does not have
+        problem("sheet-unreadable", file=fuzz.NAME, detail="XmlError"),  # which sheet?
         problem("sheet-unreadable", file=fuzz.NAME, sheet="様式", detail="TypeError: x"),
     ]
     for record in bad:
