@@ -38,6 +38,7 @@ import os
 import random
 import re
 import resource
+import string
 import subprocess
 import sys
 import time
@@ -81,16 +82,18 @@ def _raised(what: str, exc: BaseException) -> Finding:
     return Finding(message[:600], f"{what}:{type(exc).__name__}:{at.rsplit(':', 1)[0]}")
 
 
-# Python's own error types in a problem's text: an xlkpi bug that cost the sheet or the file.
+# Python's own error types with their message, as the catch-alls in merge.read_file and
+# _read_guarded write them ("TypeError: …"): an xlkpi bug that cost the sheet or the file.
+# (zipfile's errors are named bare, "BadZipFile", "KeyError": a damaged zip, on purpose.)
 _SWALLOWED = re.compile(
     r"\b(?:TypeError|KeyError|IndexError|AttributeError|UnboundLocalError|NameError|"
     r"AssertionError|RecursionError|ZeroDivisionError|LookupError|StopIteration|"
-    r"UnicodeDecodeError|UnicodeEncodeError|InvalidOperation|decimal\.\w+)\b"
+    r"InvalidOperation|OverflowError): "
 )
 # Problems about one sheet: they must say which.
 _SHEET_CODES = frozenset({"sheet-unreadable", "sheet-too-large", "sheet-part-missing", "form-blank",
                           "hidden-form-sheet", "cell-not-read", "layout-irregular"})  # fmt: skip
-_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+_QUOTED = re.compile(r"「[^」]*」|（[^）]*）")  # a cell's text or a detail, quoted in a message
 _FORMULA = re.compile(rb"<f(?:\s[^>]*)?>([^<]*)</f>")
 _READ_FILE = None
 
@@ -153,14 +156,30 @@ def _check_records(ledger: list[object], problems: list[object]) -> None:
         if p.sheet not in sheets:  # type: ignore[attr-defined]
             raise Finding(f"problem names a sheet not in the ledger: {where}")
         for text in (p.message, p.hint):  # type: ignore[attr-defined]
-            if _PLACEHOLDER.search(text):
-                raise Finding(f"unfilled placeholder in {p.code}: {text[:200]}")  # type: ignore[attr-defined]
+            if unfilled := _unfilled(_QUOTED.sub("", text)):
+                raise Finding(f"unfilled placeholder {unfilled} in {p.code}: {text[:200]}")  # type: ignore[attr-defined]
         if not p.message:  # type: ignore[attr-defined]
             raise Finding(f"problem without a message: {where}")
         bug = _SWALLOWED.search(p.message)  # type: ignore[attr-defined]
         if bug and p.code in ("sheet-unreadable", "corrupt-file"):  # type: ignore[attr-defined]
             raise Finding(f"a bug in xlkpi reported as a bad file: {where}: {p.message[:300]}",  # type: ignore[attr-defined]
                           f"swallowed:{p.code}:{bug.group(0)}")  # type: ignore[attr-defined]  # fmt: skip
+
+
+def _unfilled(text: str) -> str:
+    """A catalogue template's {field} left in a message or hint."""
+    global _FIELDS
+    if _FIELDS is None:
+        from xlkpi.problems import CATALOG
+
+        fields = (f for spec in CATALOG.values() for t in (spec.message, spec.hint)
+                  for _, f, _, _ in string.Formatter().parse(t) if f)  # fmt: skip
+        _FIELDS = re.compile("|".join(re.escape("{" + f + "}") for f in set(fields)) or "$^")
+    found = _FIELDS.search(text)
+    return found.group(0) if found else ""
+
+
+_FIELDS: re.Pattern[str] | None = None
 
 
 def _check_summary(candidate: object, read: object) -> None:

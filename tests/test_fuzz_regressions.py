@@ -98,7 +98,13 @@ def test_oracle_flags_records_that_do_not_name_the_file() -> None:
     from xlkpi.problems import LedgerEntry, Status, problem
 
     ledger = [LedgerEntry(fuzz.NAME, "", Status.READ), LedgerEntry(fuzz.NAME, "様式", Status.READ)]
-    fuzz._check_records(ledger, [problem("form-blank", file=fuzz.NAME, sheet="様式")])
+    good = [
+        problem("form-blank", file=fuzz.NAME, sheet="様式"),
+        problem("corrupt-file", file=fuzz.NAME, detail="xl/styles.xml: KeyError"),  # zipfile's
+        problem("sheet-unreadable", file=fuzz.NAME, sheet="様式", detail=r'"\u{feff}"'),  # Rust's
+        problem("value-not-number", file=fuzz.NAME, sheet="様式", cell="B3", found="{year}"),
+    ]
+    fuzz._check_records(ledger, good)
     bad = [
         problem("form-blank", sheet="様式"),  # no file
         problem("value-not-number", file=fuzz.NAME, cell="B3", found="x"),  # a cell, no sheet
