@@ -38,6 +38,7 @@ import os
 import random
 import re
 import resource
+import signal
 import string
 import subprocess
 import sys
@@ -51,7 +52,9 @@ from xml.parsers import expat
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "fuzz.xlsx"  # how the read path names the input
-TIMEOUT_S = 5  # one input may take this long (a hang is a finding)
+SLOW_CPU_S = 2.0  # CPU seconds one input may take (a sample: 0.05), then a finding
+TIMEOUT_S = 30  # wall seconds, libFuzzer's own limit: a read blocked outside Python
+# (wall time is no measure on a shared machine at nice 10; CPU time is)
 RSS_LIMIT_MB = 1536
 ADDRESS_SPACE_MB = 4096  # RLIMIT_AS in the child: one huge allocation fails, not the machine
 MAX_LEN = 1 << 20  # bytes of one input
@@ -62,6 +65,10 @@ SUMMARY_EVERY = (
 
 
 # --- the oracle -------------------------------------------------------------------------
+
+
+class Slow(BaseException):  # a BaseException: xlkpi's catch-alls let it pass
+    """Raised in the read path by the CPU timer (SIGVTALRM) when one input takes too long."""
 
 
 class Finding(Exception):
@@ -78,6 +85,9 @@ def _raised(what: str, exc: BaseException) -> Finding:
     ours = [f for f in frames if "/xlkpi/" in f.filename] or frames
     at = f"{Path(ours[-1].filename).name}:{ours[-1].name}:{ours[-1].lineno}" if ours else "?"
     last = f"{Path(frames[-1].filename).name}:{frames[-1].name}" if frames else "?"
+    if isinstance(exc, Slow):
+        message = f"{what} took over {SLOW_CPU_S:g} CPU seconds (in {at}, innermost {last})"
+        return Finding(message, f"slow:{at.rsplit(':', 1)[0]}")
     message = f"{what} raised {type(exc).__name__}: {exc} (at {at}, innermost {last})"
     return Finding(message[:600], f"{what}:{type(exc).__name__}:{at.rsplit(':', 1)[0]}")
 
@@ -434,9 +444,20 @@ def child(argv: list[str]) -> None:
     known_file = os.environ.get("XLKPI_FUZZ_KNOWN", "")
     known = set(Path(known_file).read_text().split("\n")) if known_file else set()
 
+    def too_slow(signum: int, frame: object) -> None:
+        raise Slow
+
+    signal.signal(signal.SIGVTALRM, too_slow)
+
     def one(data: bytes) -> None:
         try:
-            check(data)
+            signal.setitimer(signal.ITIMER_VIRTUAL, SLOW_CPU_S)
+            try:
+                check(data)
+            except Slow as exc:  # outside read_file and the merge (the oracle's own checks)
+                raise _raised("check", exc) from exc
+            finally:
+                signal.setitimer(signal.ITIMER_VIRTUAL, 0)
         except Finding as finding:
             if finding.signature in known:
                 return  # found before in this session: let the fuzzer look for others
@@ -499,7 +520,7 @@ def supervise(args: argparse.Namespace) -> int:
                     signature = line.split(": ", 1)[1].strip()
         executions += last
         if proc.returncode != 0 and artifact:
-            reason = _reason(tail)
+            reason = f"{_reason(tail)} | {_confirm(artifact)}"
             if signature:
                 with known.open("a") as out:
                     out.write(signature + "\n")
@@ -518,6 +539,20 @@ def supervise(args: argparse.Namespace) -> int:
     for artifact, reason in findings:
         print(f"  {artifact}  {reason}")
     return 1 if findings else 0
+
+
+def _confirm(artifact: str) -> str:
+    """The finding run again without instrumentation, in a fresh process: what it does there."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--check", artifact]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        run = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    except subprocess.TimeoutExpired:
+        return "uninstrumented: still running after 120 s"
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    said = (run.stdout.strip().splitlines() or [run.stderr.strip()[-200:]])[-1]
+    return f"uninstrumented: exit {run.returncode}, {cpu:.1f} CPU s, {said[-300:]}"
 
 
 def _fixture_signatures() -> list[str]:
@@ -543,16 +578,18 @@ def _reason(tail: list[str]) -> str:
     return (tail[-1] if tail else "")[:300]
 
 
-def signature_of(data: bytes) -> str:
-    """The finding's signature for `data`, "" when the oracle passes."""
+def signature_of(data: bytes, slow: float = 0.0) -> str:
+    """The finding's signature for `data`, "" when the oracle passes; "slow" when it takes
+    longer than `slow` seconds (given for a timeout-* finding)."""
+    started = time.monotonic()
     try:
         check(data, summary=True)
     except Finding as finding:
         return finding.signature
-    return ""
+    return "slow" if slow and time.monotonic() - started > slow else ""
 
 
-def minimize(data: bytes, wanted: str) -> bytes:
+def minimize(data: bytes, wanted: str, slow: float = 0.0) -> bytes:
     """A smaller input with the same finding: members dropped, then XML elements (ddmin-like)."""
     rng = random.Random(0)
     members = _members(data)
@@ -560,7 +597,7 @@ def minimize(data: bytes, wanted: str) -> bytes:
         return data
 
     def same(candidate: list[tuple[zipfile.ZipInfo, bytes]]) -> bool:
-        return signature_of(_rezip(candidate, rng)) == wanted
+        return signature_of(_rezip(candidate, rng), slow) == wanted
 
     for index in reversed(range(len(members))):  # whole members first
         trial = members[:index] + members[index + 1 :]
@@ -618,6 +655,8 @@ def main() -> int:
     parser.add_argument("--check", nargs="+", metavar="FILE", help="run the oracle on files")
     parser.add_argument("--minimize", nargs=2, metavar=("FINDING", "OUT"),
                         help="write a smaller input with the same finding")  # fmt: skip
+    parser.add_argument("--slow", type=float, default=0.0,
+                        help="with --minimize: keep an input slower than this many seconds")  # fmt: skip
     parser.add_argument("--signatures", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.signatures:
@@ -628,11 +667,11 @@ def main() -> int:
         return check_files(args.check)
     if args.minimize:
         data = Path(args.minimize[0]).read_bytes()
-        wanted = signature_of(data)
+        wanted = signature_of(data, args.slow)
         if not wanted:
             print(f"{args.minimize[0]}: no finding to keep")
             return 1
-        small = minimize(data, wanted)
+        small = minimize(data, wanted, args.slow)
         Path(args.minimize[1]).write_bytes(small)
         print(f"{wanted}: {len(data)} -> {len(small)} bytes, {args.minimize[1]}")
         return 0
