@@ -427,6 +427,22 @@ def fill_corpus(corpus: Path) -> int:
 # --- the libFuzzer child and its supervisor ---------------------------------------------
 
 
+def _too_slow(signum: int, frame: object) -> None:
+    raise Slow
+
+
+def timed_check(data: bytes, summary: bool | None = None) -> None:
+    """check, with SLOW_CPU_S CPU seconds for the input (Finding "slow:…" past them)."""
+    signal.signal(signal.SIGVTALRM, _too_slow)
+    signal.setitimer(signal.ITIMER_VIRTUAL, SLOW_CPU_S)
+    try:
+        check(data, summary=summary)
+    except Slow as exc:  # outside read_file and the merge (the oracle's own checks)
+        raise _raised("check", exc) from exc
+    finally:
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+
+
 def child(argv: list[str]) -> None:
     import atheris
 
@@ -444,20 +460,9 @@ def child(argv: list[str]) -> None:
     known_file = os.environ.get("XLKPI_FUZZ_KNOWN", "")
     known = set(Path(known_file).read_text().split("\n")) if known_file else set()
 
-    def too_slow(signum: int, frame: object) -> None:
-        raise Slow
-
-    signal.signal(signal.SIGVTALRM, too_slow)
-
     def one(data: bytes) -> None:
         try:
-            signal.setitimer(signal.ITIMER_VIRTUAL, SLOW_CPU_S)
-            try:
-                check(data)
-            except Slow as exc:  # outside read_file and the merge (the oracle's own checks)
-                raise _raised("check", exc) from exc
-            finally:
-                signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+            timed_check(data)
         except Finding as finding:
             if finding.signature in known:
                 return  # found before in this session: let the fuzzer look for others
@@ -661,7 +666,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.signatures:
         for name in args.signatures:
-            print(signature_of(Path(name).read_bytes()), flush=True)
+            try:
+                timed_check(Path(name).read_bytes())
+            except Finding as finding:
+                print(finding.signature, flush=True)
         return 0
     if args.check:
         return check_files(args.check)
