@@ -87,7 +87,7 @@ def _raised(what: str, exc: BaseException) -> Finding:
     last = f"{Path(frames[-1].filename).name}:{frames[-1].name}" if frames else "?"
     if isinstance(exc, Slow):
         message = f"{what} took over {SLOW_CPU_S:g} CPU seconds (in {at}, innermost {last})"
-        return Finding(message, f"slow:{at.rsplit(':', 1)[0]}")
+        return Finding(message, f"slow:{what}")  # where the timer fired varies along one path
     message = f"{what} raised {type(exc).__name__}: {exc} (at {at}, innermost {last})"
     return Finding(message[:600], f"{what}:{type(exc).__name__}:{at.rsplit(':', 1)[0]}")
 
