@@ -66,8 +66,13 @@ combination = st.lists(st.sampled_from(NOT_LO), min_size=1, max_size=6, unique=T
 
 
 @settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(names=combination, picks=st.lists(st.sampled_from(SPECS), min_size=1, max_size=3, unique_by=lambda m: m.number))
-def test_random_combinations_never_grade_silently_wrong(names: list[str], picks: list[variations.MeasureSpec]) -> None:
+@given(
+    names=combination,
+    picks=st.lists(st.sampled_from(SPECS), min_size=1, max_size=3, unique_by=lambda m: m.number),
+)
+def test_random_combinations_never_grade_silently_wrong(
+    names: list[str], picks: list[variations.MeasureSpec]
+) -> None:
     files, written = department_books(names, picks)
     verdict = check(merged(files), written)
     assert verdict.failures == [], names
@@ -75,7 +80,9 @@ def test_random_combinations_never_grade_silently_wrong(names: list[str], picks:
 
 @settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(names=combination, pick=st.sampled_from(SPECS))
-def test_random_combinations_grade_right_and_say_why(names: list[str], pick: variations.MeasureSpec) -> None:
+def test_random_combinations_grade_right_and_say_why(
+    names: list[str], pick: variations.MeasureSpec
+) -> None:
     """A combination of classes that each read right reads right too, with no error."""
     files, written = department_books(names, [pick])
     result = merged(files)
@@ -103,7 +110,9 @@ def test_two_departments_with_the_same_combination(names: list[str]) -> None:
 # --- what each assumption says, and where ------------------------------------------------
 
 
-def one_form(names: list[str], number: int, edit: object = None) -> tuple[api.Result, variations.Draft]:
+def one_form(
+    names: list[str], number: int, edit: object = None
+) -> tuple[api.Result, variations.Draft]:
     """Measure `number` alone under `names`; its draft tells where each value was written."""
     spec = next(m for m in SPECS if m.number == number)
     chosen = variations.options(names)

@@ -318,11 +318,14 @@ def draw(spec: MeasureSpec, options: Options) -> Draft:
 
 # --- writing the workbook ---------------------------------------------------------------
 
+
 def _png() -> bytes:
     raw = zlib.compress(b"\x00\xff\x00\x00")
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
@@ -511,7 +514,9 @@ def len_kpis(kpi: KpiSpec) -> int:
 _KPI_COUNT: dict[str, int] = {}
 
 
-def _numeric(code_for: Callable[[Shown], tuple[str, Decimal] | None], formula: bool = False) -> Shower:
+def _numeric(
+    code_for: Callable[[Shown], tuple[str, Decimal] | None], formula: bool = False
+) -> Shower:
     def change(i: int, role: Role, s: Shown, kpi: KpiSpec) -> Shown:
         if s.before or s.after or s.unit[:1] in "千万百":
             return s  # a note, a marker or a multiplier is text: a format drops none of them
@@ -594,7 +599,13 @@ def _remarks_column(draft: Draft) -> None:
 
 
 def _number_row(draft: Draft) -> None:
-    draft.rows.insert(0, Row("number", [Cell("施策番号"), Cell(draft.spec.number), *[Cell() for _ in range(COLS - 2)]]))
+    draft.rows.insert(
+        0,
+        Row(
+            "number",
+            [Cell("施策番号"), Cell(draft.spec.number), *[Cell() for _ in range(COLS - 2)]],
+        ),
+    )
 
 
 def _department_block(draft: Draft) -> None:
@@ -664,8 +675,18 @@ def _styles(wb: object, ws: object, draft: Draft) -> None:
 
 def _conditional(wb: object, ws: object, draft: Draft) -> None:
     row = _actual_row(draft)
-    ws.conditional_format(row, 1, row, 5, {"type": "cell", "criteria": ">", "value": 0,  # type: ignore[attr-defined]
-                                           "format": wb.add_format({"bold": True})})  # type: ignore[attr-defined]
+    ws.conditional_format(
+        row,
+        1,
+        row,
+        5,
+        {
+            "type": "cell",
+            "criteria": ">",
+            "value": 0,  # type: ignore[attr-defined]
+            "format": wb.add_format({"bold": True}),
+        },
+    )  # type: ignore[attr-defined]
 
 
 def _hidden_blank_rows(draft: Draft) -> None:
@@ -706,7 +727,11 @@ def _shifted(draft: Draft) -> None:
 def _wrapped_labels(draft: Draft) -> None:
     for row in draft.rows:
         cell = row.cells[0]
-        if isinstance(cell.value, str) and cell.value in ("次年度以降の取組", "取組内容", "施策の展開"):
+        if isinstance(cell.value, str) and cell.value in (
+            "次年度以降の取組",
+            "取組内容",
+            "施策の展開",
+        ):
             cell.value = cell.value[:2] + "\n" + cell.value[2:]
 
 
@@ -735,7 +760,12 @@ def _cached_formulas(data: bytes) -> bytes:
 
 
 def _formula_actuals(o: Options) -> None:
-    o.formats.append(_numeric(lambda s: ("#,##0.##", Decimal(1)) if s.unit != "%" else ("0.0%", Decimal("0.01")), formula=True))
+    o.formats.append(
+        _numeric(
+            lambda s: ("#,##0.##", Decimal(1)) if s.unit != "%" else ("0.0%", Decimal("0.01")),
+            formula=True,
+        )
+    )
     o.book_edits.append(_cached_formulas)
     o.warns.add("formula-cached")
 
@@ -767,13 +797,33 @@ CLASSES: tuple[Variation, ...] = (
     Variation("unit-thousand-cases", _show(_thousands("件")), "unit"),
     Variation("unit-million-yen", _show(_million_yen), "unit"),
     Variation("unit-shared-word", _show(_shared_word), "unit2"),
-    Variation("unit-counter-synonym", lambda o: (o.show.append(_counter_synonym), o.warns.add("unit-equivalent")), "unit"),
+    Variation(
+        "unit-counter-synonym",
+        lambda o: (o.show.append(_counter_synonym), o.warns.add("unit-equivalent")),
+        "unit",
+    ),
     Variation("unit-other-counter", _show(_as_unit("件")), "unit"),
     # notes after a value
-    Variation("note-after-space", lambda o: (o.show.append(_note_after(" 速報値")), o.warns.add("value-note")), "note"),
-    Variation("note-after-fullwidth-space", lambda o: (o.show.append(_note_after("\u3000見込み")), o.warns.add("value-note")), "note"),
-    Variation("note-after-joined", lambda o: (o.show.append(_note_after("速報値")), o.warns.add("value-note")), "note"),
-    Variation("note-in-brackets", lambda o: (o.show.append(_note_after("（速報値）")), o.warns.add("value-note")), "note"),
+    Variation(
+        "note-after-space",
+        lambda o: (o.show.append(_note_after(" 速報値")), o.warns.add("value-note")),
+        "note",
+    ),
+    Variation(
+        "note-after-fullwidth-space",
+        lambda o: (o.show.append(_note_after("\u3000見込み")), o.warns.add("value-note")),
+        "note",
+    ),
+    Variation(
+        "note-after-joined",
+        lambda o: (o.show.append(_note_after("速報値")), o.warns.add("value-note")),
+        "note",
+    ),
+    Variation(
+        "note-in-brackets",
+        lambda o: (o.show.append(_note_after("（速報値）")), o.warns.add("value-note")),
+        "note",
+    ),
     # number formats
     Variation("format-real-percent", _typed(_numeric(_real_percent)), "format"),
     Variation("format-literal-percent", _typed(_numeric(_literal_percent)), "format"),
@@ -786,10 +836,26 @@ CLASSES: tuple[Variation, ...] = (
     Variation("circled-markers", _show(_circled), "marker"),
     # year headers
     Variation("year-fy", lambda o: setattr(o, "year_header", _fy), "year"),
-    Variation("year-era-only", lambda o: (setattr(o, "year_header", _era_only), o.warns.add("year-era-assumed")), "year"),
-    Variation("year-date-era-format", lambda o: (setattr(o, "year_header", _date_year), o.warns.add("year-from-date")), "year"),
-    Variation("year-date-yyyy-format", lambda o: (setattr(o, "year_header", _date_yyyy), o.warns.add("year-from-date")), "year"),
-    Variation("year-reiwa", lambda o: setattr(o, "year_header", lambda y: Cell(f"令和{y - 2018}年度")), "year"),
+    Variation(
+        "year-era-only",
+        lambda o: (setattr(o, "year_header", _era_only), o.warns.add("year-era-assumed")),
+        "year",
+    ),
+    Variation(
+        "year-date-era-format",
+        lambda o: (setattr(o, "year_header", _date_year), o.warns.add("year-from-date")),
+        "year",
+    ),
+    Variation(
+        "year-date-yyyy-format",
+        lambda o: (setattr(o, "year_header", _date_yyyy), o.warns.add("year-from-date")),
+        "year",
+    ),
+    Variation(
+        "year-reiwa",
+        lambda o: setattr(o, "year_header", lambda y: Cell(f"令和{y - 2018}年度")),
+        "year",
+    ),
     Variation("year-numbers", lambda o: setattr(o, "year_header", lambda y: Cell(y)), "year"),
     # extra rows and columns
     Variation("status-row", lambda o: o.edits.append(_add_row_after("actuals_head", _status_row))),
@@ -829,7 +895,9 @@ def options(names: Iterable[str]) -> Options:
 def compatible(names: Sequence[str]) -> bool:
     groups = [BY_NAME[n].group for n in names if BY_NAME[n].group]
     if "header-actual" in groups and "note" in groups:
-        return False  # two noted values in one header cell are refused (value-unknown-unit), not read
+        return (
+            False  # two noted values in one header cell are refused (value-unknown-unit), not read
+        )
     return len(groups) == len(set(groups))
 
 

@@ -104,7 +104,7 @@ def literal(code: str) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def shown_as(code: str) -> tuple[str, str, int]:
-    """ (kind, literal text, thousands) of a format's positive section: what a person sees
+    """(kind, literal text, thousands) of a format's positive section: what a person sees
     of a number is the number / 1000 ** thousands followed by the literal text."""
     first = sections(code)[0]
     return kind(code), first.literal.strip(), first.thousands

@@ -19,9 +19,13 @@ MULTIPLIERS: dict[str, Decimal] = {
     "千": Decimal(10) ** 3,
 }
 # A unit word not in the list: a few letters, perhaps per something (品目, 講座, 人/月).
-_WORD = re.compile(r"^[\u3041-\u30ff\u4e00-\u9fffA-Za-z]{1,4}(?:/[\u3041-\u30ff\u4e00-\u9fffA-Za-z]{1,2})?$")
+_WORD = re.compile(
+    r"^[\u3041-\u30ff\u4e00-\u9fffA-Za-z]{1,4}(?:/[\u3041-\u30ff\u4e00-\u9fffA-Za-z]{1,2})?$"
+)
 # Words that are never units: notes, bounds and words of a range or a total.
-_NOT_UNITS = re.compile(r"速報|見込|暫定|概数|推計|確定|予定|時点|現在|以上|以下|未満|超|から|程度|集計|計測|未定|なし")
+_NOT_UNITS = re.compile(
+    r"速報|見込|暫定|概数|推計|確定|予定|時点|現在|以上|以下|未満|超|から|程度|集計|計測|未定|なし"
+)
 # Units that count the same thing, and the one they are read as.
 EQUIVALENT: dict[str, str] = {
     "名": "人",
@@ -35,8 +39,10 @@ EQUIVALENT: dict[str, str] = {
 SCALED: dict[str, tuple[Decimal, str]] = {"千円": (Decimal(1000), "円")}
 
 
-def read_unit(unit: str, known: frozenset[str], *, words: bool = True) -> tuple[Decimal, str] | None:
-    """ (multiplier, unit) for the text after a number; None when it is no unit. With
+def read_unit(
+    unit: str, known: frozenset[str], *, words: bool = True
+) -> tuple[Decimal, str] | None:
+    """(multiplier, unit) for the text after a number; None when it is no unit. With
     `words`, a unit word not in `known` is a unit too (品目)."""
     if not unit or unit in known:
         return Decimal(1), unit
@@ -50,7 +56,7 @@ def read_unit(unit: str, known: frozenset[str], *, words: bool = True) -> tuple[
 
 
 def base(unit: str) -> tuple[Decimal, str]:
-    """ (scale, base unit): 千円 -> (1000, 円); 人/年 -> (1, 人); 名 -> (1, 人)."""
+    """(scale, base unit): 千円 -> (1000, 円); 人/年 -> (1, 人); 名 -> (1, 人)."""
     if unit in SCALED:
         return SCALED[unit]
     head = unit.split("/")[0]
