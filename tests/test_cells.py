@@ -23,19 +23,6 @@ NEWER_ERRORS = ["#GETTING_DATA", "#SPILL!", "#CALC!", "#BUSY!", "#FIELD!", "#BLO
                 "#CONNECT!", "#UNKNOWN!", "#PYTHON!", "#EXTERNAL!"]  # fmt: skip
 
 
-# python-calamine refuses a sheet holding one of these (CalamineError: Unsupported cell error
-# value): the sheet is lost. The fix belongs in workbook.py (see /work/coord/requests.md,
-# out → bound); until it is in, these cases fail as expected, and pass (failing the
-# strict marker) once it is.
-_CALAMINE_REFUSES = pytest.mark.xfail(
-    strict=True, reason="needs workbook.py: newer error values hidden from calamine"
-)
-
-
-def calamine_refuses(errors: list[str]) -> list[object]:
-    return [pytest.param(e, marks=_CALAMINE_REFUSES) for e in errors]
-
-
 def with_cell(folder: Path, ref: str, cell: str) -> Path:
     """The samples, with one cell of 施策24 replaced by this XML (its r= attribute kept)."""
     folder.mkdir()
@@ -69,7 +56,7 @@ def samples_grades(samples_result: MergeResult) -> dict[str, int]:
     return grades(samples_result)
 
 
-@pytest.mark.parametrize("error", CLASSIC_ERRORS + calamine_refuses(NEWER_ERRORS))
+@pytest.mark.parametrize("error", CLASSIC_ERRORS + NEWER_ERRORS)
 def test_an_error_value_in_an_actual_costs_that_actual(
     tmp_path: Path, error: str, samples_grades: dict[str, int]
 ) -> None:
@@ -95,7 +82,7 @@ def test_an_error_value_typed_as_text_is_named_as_an_error(error: str) -> None:
     assert caught.value.code == "cell-error"
 
 
-@pytest.mark.parametrize("error", ["#DIV/0!", *calamine_refuses(["#SPILL!", "#BUSY!", "#PYTHON!"])])
+@pytest.mark.parametrize("error", ["#DIV/0!", "#SPILL!", "#BUSY!", "#PYTHON!"])
 def test_an_error_value_in_a_text_field_costs_that_field(tmp_path: Path, error: str) -> None:
     folder = with_cell(tmp_path / "r", "B13", f'<c r="B13" s="4" t="e"><v>{error}</v></c>')
     result = merge([folder])

@@ -252,7 +252,7 @@ class Workbook:
         try:
             if plain_refs:  # read from a copy holding only it, its references made plain
                 if sheet.index not in self._copies:
-                    copy = self._copy(sheet, _plain_refs(xml))
+                    copy = self._copy(sheet, _classic_errors(_plain_refs(xml)))
                     self._copies[sheet.index] = self._calamine(copy)
                 return self._copies[sheet.index].get_sheet_by_name(_position_name(sheet.index))
             if self._by_position:
@@ -294,6 +294,8 @@ class Workbook:
         xml, plain_refs = self._checked_xml(sheet, budget=True)
         if self._by_position and sheet.kind != "worksheet" and not plain_refs:
             plain_refs = True  # not in the copy of the worksheets: a copy of its own
+        if _NEWER_ERROR.search(xml):
+            plain_refs = True  # calamine refuses the sheet: it reads a copy without them
         found = self._sheet(sheet, xml, plain_refs)
         try:
             rows = found.to_python(skip_empty_area=False)
@@ -984,6 +986,19 @@ def _plain_refs(xml: bytes) -> bytes:
     return _MERGE_REF.sub(
         lambda m: m.group(1) + m.group(2).replace(b"$", b"").upper(), b"".join(pieces)
     )
+
+
+# Error values Excel added after 2010: python-calamine refuses a sheet holding one
+# ("Unsupported cell error value"). Its copy shows #N/A there; the grid's errors keep the
+# value itself (_scan_cells reads the sheet as written), so the cell is named as it is.
+_NEWER_ERROR = re.compile(
+    rb"<((?:\w+:)?v)>#(?:GETTING_DATA|SPILL!|CALC!|BUSY!|FIELD!|BLOCKED!|CONNECT!|UNKNOWN!"
+    rb"|PYTHON!|EXTERNAL!|ERROR!)</(?:\w+:)?v>"
+)
+
+
+def _classic_errors(xml: bytes) -> bytes:
+    return _NEWER_ERROR.sub(rb"<\1>#N/A</\1>", xml)
 
 
 # A merged range's ref (calamine refuses $A$1:$B$2, as it refuses a cell's $A$1).
