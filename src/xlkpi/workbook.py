@@ -430,7 +430,7 @@ def _open_zip(file: IO[bytes], limits: Limits | None) -> _Package:
         package = zipfile.ZipFile(file)
         infos = package.infolist()
     except _ZIP_ERRORS as exc:
-        raise Rejected("corrupt-file", type(exc).__name__) from exc
+        raise Rejected("corrupt-file", _zip_damage(exc)) from exc
     if limits is not None:
         _check_sizes(infos, limits)
         _check_inflation(file, infos)
@@ -450,6 +450,15 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, O
                ValueError, NotImplementedError, RuntimeError)  # fmt: skip
 
 
+def _zip_damage(exc: BaseException) -> str:
+    """What a damaged zip looks like, in words (a Python type name tells a clerk nothing)."""
+    if isinstance(exc, zlib.error | EOFError):
+        return "圧縮されたデータが壊れています"
+    if isinstance(exc, NotImplementedError | RuntimeError):
+        return "対応していない圧縮方式または暗号化です"
+    return "zip の記録が壊れているか矛盾しています"
+
+
 _PART_MAX = 16 * 2**20  # unzipped bytes of the workbook part or a relationships part
 
 
@@ -460,7 +469,7 @@ def _member(zf: zipfile.ZipFile, name: str, most: int | None = None) -> bytes:
             raise Rejected("too-large", f"{name} は展開後 {most // 2**20} MB を超えます")
         return zf.read(name)
     except _ZIP_ERRORS as exc:
-        raise Rejected("corrupt-file", f"{name}: {type(exc).__name__}") from exc
+        raise Rejected("corrupt-file", f"{name}: {_zip_damage(exc)}") from exc
 
 
 def _check_sizes(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
@@ -514,6 +523,8 @@ _CHUNK = 2**16
 
 def _raw_member(file: IO[bytes], info: zipfile.ZipInfo) -> bytes | None:
     """A member's compressed bytes as the central directory places them (None if damaged)."""
+    if info.header_offset < 0:  # a directory whose offsets point before the file's start
+        return None
     file.seek(info.header_offset)
     header = file.read(_LOCAL_HEADER)
     if len(header) < _LOCAL_HEADER or header[:4] != ZIP_MAGIC:
