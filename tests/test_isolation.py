@@ -107,7 +107,7 @@ def test_a_sheet_that_makes_calamine_abort_costs_only_that_file(tmp_path: Path) 
     far = folder / "03_農林部.xlsx"
     cell = b'<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>'
     patch(far, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(b"</sheetData>", cell))
-    guard_off = "import xlkpi.workbook as wb\nwb._check_extent = lambda xml: None"
+    guard_off = "import xlkpi.workbook as wb\nwb._extent = lambda xml, exact: (1, 1, False)"
     found = _merge_in_child(folder, guard_off, jobs=1)
     # Rust says "memory allocation of … bytes failed" and aborts: told as the ceiling
     _costs_one_file(found, "memory-exceeded")
