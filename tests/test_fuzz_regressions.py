@@ -42,6 +42,8 @@ FOUND = {
     # A central directory whose offsets put a member's local header before the file's start
     # (zipfile's header_offset is negative): the inflation check's seek raised ValueError.
     "negative-header-offset.xlsx": "",
+    # A member with an empty name: zipfile's ZipInfo.is_dir() raised IndexError on it.
+    "empty-member-name.xlsx": "",
 }
 MERGE_SECONDS = 5  # a finding and a sample merged (the sample alone: a fraction of a second)
 # Python's own exception types: a message naming one reports a bug in xlkpi, not the file.

@@ -237,7 +237,7 @@ class Workbook:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as copy:
             for info in self._zip.infolist():
-                if info.is_dir():
+                if info.filename.endswith("/"):  # ZipInfo.is_dir() raises on an empty name
                     continue
                 name = info.filename
                 try:
@@ -495,7 +495,7 @@ def _check_inflation(file: IO[bytes], infos: list[zipfile.ZipInfo]) -> None:
     but calamine's reader does not, and a member that lies about it grows to gigabytes.
     A damaged member is left for its reading to tell (it costs its sheet, not the file)."""
     for info in infos:
-        if info.is_dir():
+        if info.filename.endswith("/"):  # ZipInfo.is_dir() raises on an empty name
             continue
         if info.flag_bits & 1 or info.compress_type not in (
             zipfile.ZIP_STORED,
