@@ -236,6 +236,11 @@ def off_page(page: Page, margin: float = 0.5) -> list[Word]:
             or w.box[2] > page.width + margin or w.box[3] > page.height + margin]  # fmt: skip
 
 
+def in_side_margins(page: Page, inset: float = 25.0) -> list[Word]:
+    """Words closer to the left or right edge than every sheet's margin: cut by a printer."""
+    return [w for w in page.words if w.box[0] < inset or w.box[2] > page.width - inset]
+
+
 def overlapping(page: Page, share: float = 0.25) -> list[tuple[Word, Word]]:
     """Pairs of words whose boxes share more than `share` of the smaller one's area."""
     found = []

@@ -125,10 +125,11 @@ def test_hygiene_fonts_print_setup_and_properties(summary: Path) -> None:
             "データ",
             "施策データ",
             "受付",
-        ):  # full size, across as many pages as needed
-            assert not (
-                ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage
-            )
+        ):  # across as many pages as needed: at full size, or fitted to two or more across
+            setup = ws.sheet_properties.pageSetUpPr
+            if setup and setup.fitToPage:
+                assert (ws.page_setup.fitToWidth or 1) >= 2, ws.title
+                assert ws.page_setup.fitToHeight == 0, ws.title
             assert ws.print_title_cols, ws.title
         else:
             # fitToWidth left out means 1 page wide; fitToHeight 0 means as many pages as needed.

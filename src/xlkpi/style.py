@@ -30,6 +30,25 @@ def fitted_width(texts: list[str], *, minimum: float = 6, maximum: float = 60) -
     return max(minimum, min(maximum, widest * 1.1 + 2))
 
 
+def width_for_lines(text_units: float, lines: int) -> float:
+    """The column width at which text this wide (text_width) wraps to `lines` lines."""
+    return text_units / (0.9 * lines) + 1.5
+
+
+def balanced_width(texts: list[str], header: str, *, lines: int = 4, maximum: float = 60) -> float:
+    """A column width at which these texts take about `lines` lines on average: columns of
+    long and of short texts then wrap to rows of like height, so no printed band of a wide
+    sheet is rows sized for the text of another band."""
+    mean = sum(text_width(t) for t in texts) / max(len(texts), 1)
+    return max(fitted_width([header], maximum=maximum), min(maximum, width_for_lines(mean, lines)))
+
+
+def content_width(texts: list[str], header: str, *, maximum: float) -> float:
+    """A column as wide as its widest text up to `maximum` (wider ones wrap), and at least
+    wide enough for its header on three lines."""
+    return max(fitted_width(texts, maximum=maximum), width_for_lines(text_width(header), 3))
+
+
 # Points per line of text per point of font size: Noto Sans CJK's line is 1.45 em, BIZ UD's
 # and IPAex's less, so a row sized by it holds its text in any of them (tests/test_print.py).
 LINE_PITCH = 1.5

@@ -146,6 +146,7 @@ class Book:
         self.grade_fill = {label: fills.get(label, "#D9D9D9") for label in labels}
         self._xf = {name: fmt._get_xf_index() for name, fmt in self.fmt.items()}
         self._widths: dict[str, list[float]] = {}
+        self._across: dict[str, int] = {}  # columns repeated on every page of a data sheet
         self._lines: dict[str, dict[int, float]] = {}  # row -> the height its text needs
         self.grade_fmt = {
             label: workbook.add_format({"bg_color": fill, "font_name": FONT})
@@ -154,26 +155,35 @@ class Book:
 
     # --- writing ------------------------------------------------------------------------
 
-    def sheet(self, name: str, title: str, note: str, widths: list[float]) -> Any:
-        """A new sheet with its column widths; wrapped text is fitted to them."""
+    def sheet(
+        self, name: str, title: str, note: str, widths: list[float], *, across: int = 0
+    ) -> Any:
+        """A new sheet with its column widths; wrapped text is fitted to them.
+
+        A data sheet prints across as many pages as it needs, its first `across` columns
+        (those that name a row) repeated on each; its title and note start beside them."""
         sheet = self.wb.add_worksheet(name, worksheet_class=BulkSheet)
         sheet.in_memory = self.wb.in_memory
         ws = CheckedSheet(sheet)
         for col, width in enumerate(widths):
             ws.set_column(col, col, width)
         self._widths[name] = widths
+        self._across[name] = across
         self._lines[name] = {}
         if title:
-            self.text(ws, 0, 0, title, "title")
+            self.text(ws, 0, across, title, "title")
         if note:
-            self.text(ws, 1, 0, note, "note")
+            self.text(ws, 1, across, note, "note")
         return ws
 
     def text(self, ws: Any, row: int, col: int, value: str, fmt: str = "text") -> None:
         widths = self._widths.get(ws.name, [])
-        if fmt in _SPREAD and col == 0 and len(widths) > 1 and text_width(value) > widths[0] - 1.5:
-            self.merged_text(ws, row, (0, len(widths) - 1), value, f"{fmt}_wrap")
-            return
+        across = self._across.get(ws.name, 0)
+        if fmt in _SPREAD and col == across and text_width(value) > widths[col] - 1.5:
+            last = bands(widths, across)[0][-1] if across else len(widths) - 1
+            if last > col:  # across the first page only: a page beside it would show a piece
+                self.merged_text(ws, row, (col, last), value, f"{fmt}_wrap")
+                return
         ws.write_string(row, col, value, self.fmt[fmt])
         if fmt in _WRAPPED and value and col < len(widths):
             self._need(ws, row, wrapped_lines(value, widths[col], _SIZES.get(fmt, 10)), fmt)
@@ -239,22 +249,21 @@ class Book:
         for col, title in enumerate(titles, start=first_col):
             self.text(ws, row, col, title, "header")
 
-    def page(
-        self, ws: Any, header_rows: tuple[int, int], *, freeze: bool = True, across: int = 0
-    ) -> None:
+    def page(self, ws: Any, header_rows: tuple[int, int], *, freeze: bool = True) -> None:
         """Row heights for the text; A4 landscape, header rows repeated on every page.
 
-        A sheet is fitted to one page wide; a data sheet (`across`: how many columns from A
-        name a row) prints at full size across as many pages as it needs, those columns
-        repeated on each."""
+        A sheet is fitted to one page wide; a data sheet prints across as many pages as it
+        needs (see sheet()), shrunk a little where that saves a page across."""
         for row, height in sorted(self._lines[ws.name].items()):
             if height > DEFAULT_ROW_HEIGHT:
                 ws.set_row(row, height)
         ws.set_default_row(DEFAULT_ROW_HEIGHT)
         ws.set_landscape()
         ws.set_paper(A4)
-        if across:
+        if across := self._across[ws.name]:
             ws.repeat_columns(0, across - 1)
+            if pages := fewer_pages_across(self._widths[ws.name], across):
+                ws.fit_to_pages(pages, 0)
         else:
             ws.fit_to_pages(1, 0)
         ws.repeat_rows(*header_rows)
@@ -309,6 +318,31 @@ class Book:
 # (the label written beside the count) or BLANK, never text from a return (see count_exact).
 Criteria = list[tuple[str, str]]
 BLANK = '""'
+
+
+# Column units across an A4 landscape page at full size, within the margins page() sets:
+# about 100 with BIZ UDPゴシック in LibreOffice, more with Noto CJK or IPAex.
+PAGE_UNITS = 100.0
+SMALLEST_SCALE = 0.8  # a data sheet is shrunk to no less than this (10 pt text: 8 pt)
+
+
+def bands(widths: list[float], repeated: int, scale: float = 1.0) -> list[range]:
+    """The columns each page across prints at this scale, beside the first `repeated`."""
+    room = PAGE_UNITS / scale - sum(widths[:repeated])
+    found: list[range] = []
+    first, used = repeated, 0.0
+    for col in range(repeated, len(widths)):
+        if used and used + widths[col] > room:
+            found.append(range(first, col))
+            first, used = col, 0.0
+        used += widths[col]
+    return [*found, range(first, len(widths))]
+
+
+def fewer_pages_across(widths: list[float], repeated: int) -> int:
+    """Pages wide to fit a data sheet to when shrinking it a little saves a page; else 0."""
+    fewer = len(bands(widths, repeated, SMALLEST_SCALE))
+    return fewer if fewer < len(bands(widths, repeated)) else 0
 
 
 def label_ref(row: int, col: int) -> str:

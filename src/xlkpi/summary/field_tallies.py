@@ -24,7 +24,8 @@ def write_field_tallies(book: Book) -> None:
         FIELD_SHEET,
         "政策分野別の達成状況" + (f"　{year_title(result.year)}実績" if result.year else ""),
         f"件数は「達成状況一覧」の評価を数える数式です。評価基準: {rule.describe()}",
-        [16.0, 24.0, *([5.5] * len(labels) + [5.5, 9.5, 7.5]) * 2],
+        # 「A及びBの割合」 on one line in any Japanese font, not 「A及びBの割 / 合」
+        [16.0, 24.0, *([5.5] * len(labels) + [5.5, 12.5, 7.5]) * 2],
     )
     tallies = result.tallies
     if tallies is None or result.year is None:

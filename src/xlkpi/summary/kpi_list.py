@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from xlkpi.model import Kpi, Measure, latest_actual_year
+from xlkpi.style import content_width
 from xlkpi.summary.base import (
     COMMENTS_SHEET,
     CONTINUING_SHEET,
@@ -35,6 +38,11 @@ def identity(measure: Measure, kpi: Kpi) -> list[BulkCell]:
     ]
 
 
+def numbers_shown(values: Sequence[Decimal | int | None]) -> list[str]:
+    """Numbers as the list's formats show them: 121,700 and 58.4."""
+    return [f"{value:,}" for value in values if value is not None]
+
+
 def fill_grades(
     book: Book, ws: Any, first_row: int, last_row: int, first_col: int, last_col: int
 ) -> None:
@@ -49,18 +57,31 @@ def write_list(book: Book) -> None:
     year = result.year
     era = era_name(year) if year else ""
     years = result.grade_years
-    ws = book.sheet(
-        LIST_SHEET,
-        "成果指標（KPI）達成状況一覧" + (f"　{year_title(year)}実績" if year else ""),
-        f"評価基準: {result.rule.describe()}　達成率は小数第1位未満を切り捨てて表示しています。"
-        "評価の列を直すと、概要と分野別集計の件数も変わります。",
-        [*IDENTITY_WIDTHS, *[5.0] * len(years), 5.0, 9.5, 9.5, 9.5, 9.5, 12.0, 14.0],
-    )
     titles = ["No", "連携する視点", "政策分野", "施策名", "成果指標", *(era_name(y) for y in years),
               "単位", "現状値", "目標値", f"実績値（{era}）", f"達成率（{era}）", f"注記（{era}）",
               f"{UNGRADED}の理由（{era}）"]  # fmt: skip
     tallies = result.tallies
     reasons = {id(u.kpi): u.reason for u in tallies.ungraded} if tallies else {}
+    kpis = [kpi for _, kpi in book.rows]
+    actuals = [kpi.actuals.get(year) for kpi in kpis] if year else []
+    notes = [kpi.notes.get(year, "") for kpi in kpis] if year else []
+    # Sized to what they hold, so the list prints one page wide at as large a size as it can.
+    shown_widths = [
+        content_width([k.unit for k in kpis], "単位", maximum=6),
+        *(content_width(numbers_shown(values), title, maximum=12) for values, title in (
+            ([k.baseline for k in kpis], "現状値"), ([k.target for k in kpis], "目標値"),
+            (actuals, titles[-4]))),
+        content_width(["100.0%"], titles[-3], maximum=9.5),
+        content_width(notes, titles[-2], maximum=16),
+        content_width(list(reasons.values()), titles[-1], maximum=16),
+    ]  # fmt: skip
+    ws = book.sheet(
+        LIST_SHEET,
+        "成果指標（KPI）達成状況一覧" + (f"　{year_title(year)}実績" if year else ""),
+        f"評価基準: {result.rule.describe()}　達成率は小数第1位未満を切り捨てて表示しています。"
+        "評価の列を直すと、概要と分野別集計の件数も変わります。",
+        [*IDENTITY_WIDTHS, *[5.0] * len(years), *shown_widths],
+    )
     top = book.LIST_HEADER_ROW
     book.header(ws, top, titles)
     for offset, (measure, kpi) in enumerate(book.rows, start=1):

@@ -6,7 +6,7 @@ from typing import Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from xlkpi.style import FONT
+from xlkpi.style import FONT, fitted_width
 from xlkpi.summary.base import (
     BLANK,
     CONTINUING_SHEET,
@@ -40,7 +40,7 @@ def write_overview(book: Book) -> None:
         "成果指標（KPI）達成状況の概要"
         + (f"　{year_title(result.year)}実績" if result.year else ""),
         f"評価基準: {rule.describe()}",
-        [30.0, 9.5, 9.5, 9.5, 9.5, 9.5, 9.5, 11.0],
+        [30.0, 9.5, 9.5, 9.5, 9.5, 9.5, fitted_width([f"{good}の割合"]), 11.0],
     )
     comparison = result.comparison
     facts: list[tuple[str, str | int]] = [

@@ -7,7 +7,7 @@ from xlkpi import form
 from xlkpi.model import Kpi, Measure
 from xlkpi.problems import Severity, Status
 from xlkpi.sheetwriter import RowTemplate
-from xlkpi.style import FONT, fitted_width, row_height, wrapped_lines
+from xlkpi.style import FONT, balanced_width, fitted_width, row_height, wrapped_lines
 from xlkpi.summary.base import (
     DATA_SHEET,
     LEDGER_SHEET,
@@ -23,12 +23,14 @@ DATA_COLUMNS = ["No", "連携する視点", "政策分野", "施策名", "成果
                 "年度", "実績値", "達成率", "評価", "ファイル", "シート", "方向", "注記"]  # fmt: skip
 
 
+YEAR_COLUMNS = ("現状値の年度", "目標値の年度", "計画期間（初年度）", "計画期間（最終年度）")
+
+
 def measure_columns(years: tuple[int, ...]) -> list[str]:
     """施策データ's headers: identity, the form's texts, its years, 事業費 per plan year, source."""
     return [
         "No", "施策名", "連携する視点", "政策分野", *(f.label for f in form.TEXT_FIELDS),
-        "現状値の年度", "目標値の年度", "計画期間（初年度）", "計画期間（最終年度）",
-        *(f"事業費（千円） {year}" for year in years), "ファイル", "シート",
+        *YEAR_COLUMNS, *(f"事業費（千円） {year}" for year in years), "ファイル", "シート",
     ]  # fmt: skip
 
 
@@ -43,7 +45,7 @@ def write_data(book: Book) -> None:
     widths = [*IDENTITY_WIDTHS, 5.0, 9.5, 9.5, 6.0, 9.5, 8.0, 5.0,
               fitted_width(["ファイル", *files], maximum=30), fitted_width(["シート", *sheets], maximum=16),
               12.0, 12.0]  # fmt: skip
-    ws = book.sheet(DATA_SHEET, "", "", widths)
+    ws = book.sheet(DATA_SHEET, "", "", widths, across=1)
     row = 0
     by_years: dict[tuple[object, ...], RowTemplate] = {}
     by_notes: dict[str, RowTemplate] = {}
@@ -84,7 +86,7 @@ def write_data(book: Book) -> None:
                 noted = by_notes[note] = book.template(ws, [(note, "cell")], len(DATA_COLUMNS) - 1)
             ws.put_row(row, [head, by_year, tail, noted], height)
     book.table(ws, 0, max(row, 1), DATA_COLUMNS, "KpiData", "Table Style Light 9")
-    book.page(ws, (0, 0), across=1)
+    book.page(ws, (0, 0))
 
 
 def write_measures(book: Book) -> None:
@@ -92,9 +94,13 @@ def write_measures(book: Book) -> None:
     years = result.years
     titles = measure_columns(years)
     texts = form.TEXT_FIELDS
-    widths = [4.5, 24.0, 14.0, 12.0, *[40.0] * len(texts), 10.0, 10.0, 10.0, 10.0,
+    measures = result.measures
+    text_widths = [
+        balanced_width([m.texts.get(f.key, "") for m in measures], f.label, lines=3) for f in texts
+    ]
+    widths = [4.5, 24.0, 14.0, 12.0, *text_widths, *(fitted_width([t]) for t in YEAR_COLUMNS),
               *[10.0] * len(years), 20.0, 12.0]  # fmt: skip
-    ws = book.sheet(MEASURE_SHEET, "", "", widths)
+    ws = book.sheet(MEASURE_SHEET, "", "", widths, across=2)
     for row, measure in enumerate(result.measures, start=1):
         first, last = (measure.years[0], measure.years[-1]) if measure.years else (None, None)
         book.bulk(ws, row, [
@@ -106,7 +112,7 @@ def write_measures(book: Book) -> None:
             (measure.file, "text"), (measure.sheet, "text"),
         ])  # fmt: skip
     book.table(ws, 0, max(len(result.measures), 1), titles, "Measures", "Table Style Light 9")
-    book.page(ws, (0, 0), across=2)
+    book.page(ws, (0, 0))
 
 
 def year_cell(year: int | None) -> BulkCell:
@@ -131,6 +137,7 @@ def write_ledger(book: Book) -> None:
             56.0,
             44.0,
         ],
+        across=1,
     )
     titles = ["番号", "ファイル", "シート", "状態", "施策名", "内容"]
     top = 3
@@ -148,15 +155,15 @@ def write_ledger(book: Book) -> None:
             "format": book.wb.add_format({"bg_color": fill, "font_name": FONT}),
         })  # fmt: skip
     row = last + 2
-    book.text(ws, row, 0, "問題の一覧", "subtitle")
+    book.text(ws, row, 1, "問題の一覧", "subtitle")
     problems = report.problems
     heads = ["区分", "ファイル", "シート", "セル", "コード", "内容", "対応"]
     if not problems:
-        book.text(ws, row + 1, 0, "問題はありません。", "note")
+        book.text(ws, row + 1, 1, "問題はありません。", "note")
     else:
         for offset, item in enumerate(problems, start=1):
             kind = "エラー" if item.severity is Severity.ERROR else "警告"
             values = (kind, item.file, item.sheet, item.cell, item.code, item.message, item.hint)
             book.bulk(ws, row + 1 + offset, [(value, "text") for value in values])
         book.table(ws, row + 1, row + 1 + len(problems), heads, "Problems", "Table Style Light 1")
-    book.page(ws, (top, top), across=1)
+    book.page(ws, (top, top))
