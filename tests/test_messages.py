@@ -11,6 +11,7 @@ import re
 import shutil
 import string
 from pathlib import Path
+from typing import Any
 
 import pytest
 import python_calamine
@@ -95,6 +96,8 @@ def test_a_form_without_the_year_names_the_year_in_its_hint() -> None:
 def test_every_code_has_a_hint_for_the_department_that_it_can_act_on() -> None:
     for code, spec in CATALOG.items():
         assert not SECRETARIAT.search(spec.department_hint), (code, spec.department_hint)
+        assert not SECRETARIAT.search(spec.department_message), (code, spec.department_message)
+        assert spec.department_message, code
 
 
 def test_check_gives_the_department_its_hints_and_merge_the_secretariat_its(
@@ -265,3 +268,37 @@ def test_argparse_messages_the_commands_do_not_reach_yet_are_japanese_too(messag
 
     said = _in_japanese(f"argument --x: {message}")
     assert said.startswith("--x: ") and not ENGLISH.search(said), said
+
+
+# --- check sees one return: nothing of the secretariat's, nothing about the other returns -----
+
+
+def test_a_sparse_report_year_tells_check_nothing_of_merge_options(tmp_path: Path) -> None:
+    """A figure in a 2029 column added by hand: the department is told to check its columns,
+    the secretariat (merge, on the console too) which --year to give."""
+
+    def added(ws: Any) -> None:
+        ws["G17"], ws["G18"] = "2029 (R11)", 5000
+
+    returns = tmp_path / "returns"
+    shutil.copytree(SAMPLES, returns)
+    builders.sample(returns / "05_消防本部.xlsx", "05_消防本部.xlsx", added)
+    _, out, _ = run("check", returns)
+    assert "2029年度の実績値は 1 件だけです" in out, out
+    assert not SECRETARIAT.search(out), out
+    _, _, err = run("merge", returns, "-o", tmp_path / "集計.xlsx")
+    assert "今年度が 2024年度なら --year 2024 を指定してください。" in err, err
+
+
+def test_check_with_the_shared_settings_does_not_warn_of_other_departments_kpis(
+    tmp_path: Path,
+) -> None:
+    """The settings file names every department's lower-is-better KPIs; one return has few."""
+    one = builders.sample(tmp_path / "05_消防本部.xlsx")
+    settings = tmp_path / "xlkpi.toml"
+    settings.write_text('[direction]\n"よその課の指標" = "lower"\n', encoding="utf-8")
+    code, out, _ = run("check", one, "--config", settings)
+    assert "よその課の指標" not in out, out
+    assert code == 0, out
+    merged = api.merge([one], config=settings)
+    assert [p.code for p in merged.problems] == ["settings-kpi-unknown"]

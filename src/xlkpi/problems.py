@@ -50,6 +50,11 @@ class Spec:
     def department_hint(self) -> str:
         return self.department or _for_department(self.hint)
 
+    @property
+    def department_message(self) -> str:
+        """The message without what only the secretariat can do (「--year 2024 を指定」)."""
+        return "".join(_department_sentences(self.message))
+
     def params(self) -> set[str]:
         """The names the message and both hints take (problem() must be given all of them)."""
         return {
@@ -77,13 +82,16 @@ def _for_department(hint: str) -> str:
     """The secretariat's hint as the department reads it: asked to do what it was to be
     asked, and without the steps only the secretariat can take."""
     sentences = []
-    for sentence in re.findall(r"[^。]+。?", hint):
-        if _SECRETARIAT_ONLY.search(sentence):
-            continue
+    for sentence in _department_sentences(hint):
         for pattern, said in _ASK_DEPARTMENT:
             sentence = pattern.sub(said, sentence)
         sentences.append(sentence)
     return "".join(sentences) or _DEPARTMENT_FALLBACK
+
+
+def _department_sentences(text: str) -> list[str]:
+    """The sentences of a text but those naming what only the secretariat can do."""
+    return [s for s in re.findall(r"[^。]+。?", text) if not _SECRETARIAT_ONLY.search(s)]
 
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -620,10 +628,16 @@ class Problem:
     sheet: str = ""
     cell: str = ""
     department_hint: str = ""  # the department's, kept so a report can be addressed to it
+    department_message: str = ""
 
     def for_department(self) -> Problem:
-        """The same problem with the hint the department that wrote the return can act on."""
-        return replace(self, hint=self.department_hint or self.hint)
+        """The same problem as said to the department that wrote the return: a hint it can
+        act on, nothing of the secretariat's options."""
+        return replace(
+            self,
+            message=self.department_message or self.message,
+            hint=self.department_hint or self.hint,
+        )
 
     @property
     def where(self) -> str:
@@ -631,6 +645,7 @@ class Problem:
         return "!".join(part for part in (self.file, self.sheet, self.cell) if part)
 
 
+_OF_ALL_RETURNS = frozenset({"settings-kpi-unknown"})
 QUOTED_MAX = 200  # characters of a cell's text a message quotes
 
 
@@ -648,6 +663,7 @@ def problem(
         sheet=sheet,
         cell=cell,
         department_hint=spec.department_hint.format(**shown),
+        department_message=spec.department_message.format(**shown),
     )
 
 
@@ -694,8 +710,10 @@ class Report:
         self.problems.extend(items)
 
     def address_department(self) -> None:
-        """Hints from now on for the department checking its return (xlkpi check, 点検)."""
-        self.problems = [p.for_department() for p in self.problems]
+        """Problems from now on said to the department checking its return (xlkpi check,
+        点検); what compares all the returns together (the settings file's KPIs against
+        every return) is not the department's, and is left to the merge."""
+        self.problems = [p.for_department() for p in self.problems if p.code not in _OF_ALL_RETURNS]
 
     @property
     def errors(self) -> list[Problem]:
