@@ -16,8 +16,10 @@ merge (exit code 1); warnings are merged and reported. Regenerate with
 `python scripts/problem_codes_doc.py`.
 
 「対応のヒント」は集計（事務局）に、「点検のヒント」は提出前に点検する担当課（xlkpi check、ページの
-「点検」）に示します（同じときは「同左」）。The secretariat's hint (merge) and the department's
-(check).
+「点検」）に示します（同じときは「同左」）。点検では、メッセージからも事務局だけができること
+（--year などの指定）を省きます。設定ファイルの成果指標をすべての調書と照らす settings-kpi-unknown は
+集計だけが報告します。The secretariat's hint (merge) and the department's (check); check also
+leaves the secretariat's options out of the message, and settings-kpi-unknown to the merge.
 
 | コード | 区分 | メッセージ（{…} は実際の値） | 対応のヒント | 点検のヒント |
 |---|---|---|---|---|
