@@ -910,13 +910,6 @@ def _surely_small(xml: bytes) -> bool:
     return not _WIDE.search(xml) and not _ROWS_5.search(xml)  # 208 x 9,999
 
 
-def _check_extent(xml: bytes) -> bool:
-    """Refuse a sheet whose values span a huge area (calamine would allocate all of it);
-    True if a cell's r is written otherwise than Excel writes it ($A$1, a1), for calamine
-    must then be given the sheet with plain references."""
-    return _extent(xml, exact=False)[2]
-
-
 def _extent(xml: bytes, *, exact: bool) -> tuple[int, int, bool]:
     """(rows, columns, references to make plain) of a sheet, Rejected past MAX_CELLS or
     past Excel's last cell; `exact` = False leaves rows and columns 0 for a sheet that is
