@@ -11,6 +11,7 @@ periods; next year's forms. Pages are rendered to test-artifacts/office/print-*.
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -179,6 +180,16 @@ def test_each_form_prints_on_one_page(printed: dict[str, Any], books: list[Path]
     print(f"\n{printed['font']}: {counted} forms, {long_forms} over two pages")
     assert split == [], "\n".join(split)
     assert long_forms <= counted // 10
+
+
+def test_the_overview_prints_on_one_page(printed: dict[str, Any], books: list[Path]) -> None:
+    """概要 is the summary's first page: without BIZ UDPゴシック it once spilled its last table
+    row and the findings onto a second."""
+    for book in (b for b in books if b.stem.startswith("summary")):
+        pdf = printed["pdf"] / f"{book.stem}.pdf"
+        second = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(pdf), "-"],
+                                capture_output=True, text=True, check=True).stdout  # fmt: skip
+        assert second.startswith("成果指標（KPI）達成状況一覧"), (book.stem, second[:80])
 
 
 def test_data_sheets_print_across_pages_with_their_titles_repeated(books: list[Path]) -> None:

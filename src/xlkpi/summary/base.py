@@ -147,6 +147,7 @@ class Book:
         self._xf = {name: fmt._get_xf_index() for name, fmt in self.fmt.items()}
         self._widths: dict[str, list[float]] = {}
         self._across: dict[str, int] = {}  # columns repeated on every page of a data sheet
+        self._taller: dict[str, float] = {}  # points bulk rows add to the default row heights
         self._lines: dict[str, dict[int, float]] = {}  # row -> the height its text needs
         self.grade_fmt = {
             label: workbook.add_format({"bg_color": fill, "font_name": FONT})
@@ -208,6 +209,8 @@ class Book:
             ):
                 lines = max(lines, wrapped_lines(value, widths[col]))
         height = row_height(lines) if lines > 1 else None  # one line: the sheet's default
+        if height is not None:
+            self._taller[ws.name] = self._taller.get(ws.name, 0.0) + height - DEFAULT_ROW_HEIGHT
         xf = self._xf
         ws.bulk_row(row, [(value, xf[fmt]) for value, fmt in cells], height)
 
@@ -264,13 +267,22 @@ class Book:
             ws.repeat_columns(0, across - 1)
             if pages := fewer_pages_across(self._widths[ws.name], across):
                 ws.fit_to_pages(pages, 0)
-        else:
-            ws.fit_to_pages(1, 0)
+        else:  # one page wide; one page tall as well when it would spill onto a second a little
+            ws.fit_to_pages(1, 1 if self._pages_tall(ws) <= SPILL else 0)
         ws.repeat_rows(*header_rows)
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         ws.set_footer("&C&P / &N ページ")
         if freeze:
             ws.freeze_panes(header_rows[1] + 1, 0)
+
+    def _pages_tall(self, ws: Any) -> float:
+        """A4 landscape pages the sheet fills at the scale that fits it one page wide, by the
+        row heights it sets (LibreOffice and Excel need no more)."""
+        rows = (ws.dim_rowmax or 0) + 1
+        extra = sum(h - DEFAULT_ROW_HEIGHT for h in self._lines[ws.name].values())
+        extra += self._taller.get(ws.name, 0.0)
+        scale = min(1.0, PAGE_UNITS / sum(self._widths[ws.name]))
+        return (rows * DEFAULT_ROW_HEIGHT + extra) * scale / PAGE_HEIGHT
 
     # --- the list everything counts ----------------------------------------------------------
 
@@ -323,6 +335,10 @@ BLANK = '""'
 # Column units across an A4 landscape page at full size, within the margins page() sets:
 # about 100 with BIZ UDPゴシック in LibreOffice, more with Noto CJK or IPAex.
 PAGE_UNITS = 100.0
+PAGE_HEIGHT = 595 - 86  # points down an A4 landscape page within its margins
+# A sheet estimated this many pages tall is fitted to one rather than leave a few rows on a
+# second page: the row heights it sets are generous, so in print that is >= 75 % of full size.
+SPILL = 1.4
 SMALLEST_SCALE = 0.8  # a data sheet is shrunk to no less than this (10 pt text: 8 pt)
 
 
