@@ -13,6 +13,7 @@ from xlkpi.summary.base import (
     BUDGET_SHEET,
     MEASURE_SHEET,
     REVIEW_SHEET,
+    VIEWPOINT_WIDTH,
     Book,
     Criteria,
     count_exact,
@@ -40,7 +41,7 @@ def write_budgets(book: Book) -> None:
         "事業費（千円）の集計",
         f"「{MEASURE_SHEET}」の事業費を政策分野・連携する視点ごとに合計する数式です"
         "（空欄の年度は 0 として合計します）。",
-        [16.0, 24.0, 6.0, *[11.5] * len(years), 13.0],
+        [VIEWPOINT_WIDTH, 24.0, 6.0, *[11.5] * len(years), 13.0],
     )
     top = 3
     book.header(ws, top, ["連携する視点", "政策分野", "施策数",

@@ -36,6 +36,8 @@ CONTINUING_SHEET = "継続C・D"
 COMMENTS_SHEET = "評価コメント"
 BUDGET_SHEET = "事業費"
 REVIEW_SHEET = "見直し候補"
+# 「結びつきやネットワークの強化」 on one line in BIZ UDPゴシック and in Noto CJK, not 「…の強 / 化」
+VIEWPOINT_WIDTH = 22.0
 UNGROUPED = "（未記入）"  # shown for a missing viewpoint or policy field
 UNGRADED = "評価なし"  # a KPI the year's tally counts without a grade
 

@@ -6,6 +6,7 @@ from xlkpi.summary.base import (
     FIELD_SHEET,
     LIST_SHEET,
     UNGRADED,
+    VIEWPOINT_WIDTH,
     Book,
     label_ref,
     name_list,
@@ -25,7 +26,7 @@ def write_field_tallies(book: Book) -> None:
         "政策分野別の達成状況" + (f"　{year_title(result.year)}実績" if result.year else ""),
         f"件数は「達成状況一覧」の評価を数える数式です。評価基準: {rule.describe()}",
         # 「A及びBの割合」 on one line in any Japanese font, not 「A及びBの割 / 合」
-        [16.0, 24.0, *([5.5] * len(labels) + [5.5, 12.5, 7.5]) * 2],
+        [VIEWPOINT_WIDTH, 24.0, *([5.5] * len(labels) + [5.5, 12.5, 7.5]) * 2],
     )
     tallies = result.tallies
     if tallies is None or result.year is None:
