@@ -159,7 +159,7 @@ def test_each_sheet_prints_on_a4_landscape_with_its_headers_on_every_page(
             "成果指標",
             "R6",
             "R10",
-            "達成率（R6）",
+            "達成率",  # 「達成率 / （R6）」 on two lines in a font wider than BIZ UDPゴシック
         ],
         "政策分野別の達成状況": ["連携する視点", "政策分野", "A及びBの割合"],
         "前年度から継続して": ["判定できません"],

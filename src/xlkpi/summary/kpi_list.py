@@ -71,7 +71,7 @@ def write_list(book: Book) -> None:
         *(content_width(numbers_shown(values), title, maximum=12) for values, title in (
             ([k.baseline for k in kpis], "現状値"), ([k.target for k in kpis], "目標値"),
             (actuals, titles[-4]))),
-        content_width(["100.0%"], titles[-3], maximum=9.5),
+        9.5,  # 「達成率（R6）」 on one line
         content_width(notes, titles[-2], maximum=16),
         content_width(list(reasons.values()), titles[-1], maximum=16),
     ]  # fmt: skip
