@@ -22,6 +22,10 @@ NEXT_YEAR_FILL = "#FCE4D6"
 GRADE_FILLS = {"A": "#C6EFCE", "B": "#DDEBF7", "C": "#FFEB9C", "D": "#FFC7CE"}
 EXTRA_GRADE_FILLS = ("#E2EFDA", "#FFF2CC", "#F8CBAD", "#D9D9D9")
 A4 = 9
+A4_LONG, A4_SHORT = 842.0, 595.0  # the sides of an A4 page, in points
+# A column width unit in print, in points: LibreOffice with BIZ UDPゴシック, the widest of the
+# clients and fonts measured (tests/test_print.py); Noto CJK and IPAex draw it narrower.
+POINTS_PER_UNIT = 7.84
 
 
 def fitted_width(texts: list[str], *, minimum: float = 6, maximum: float = 60) -> float:

@@ -27,11 +27,14 @@ from xlkpi.reader import read_sheet
 from xlkpi.sheetwriter import CheckedSheet, WriteFailed, closing_zip
 from xlkpi.style import (
     A4,
+    A4_LONG,
+    A4_SHORT,
     DEFAULT_ROW_HEIGHT,
     FONT,
     INPUT_FILL,
     LABEL_FILL,
     NEXT_YEAR_FILL,
+    POINTS_PER_UNIT,
     WORKBOOK_OPTIONS,
     row_height,
     wrapped_lines,
@@ -45,9 +48,7 @@ _LONG_ROW_HEIGHT = 54
 # 記入要領 on A4 portrait at full size: LibreOffice draws a character unit wider than Excel.
 _INSTRUCTION_WIDTH = 66
 _NAME_WIDTH, _VALUE_WIDTH = 24, 17  # the form's first column and the others
-# A4 landscape within the margins, in points, and a column unit in points (LibreOffice with
-# BIZ UDPゴシック: the widest of the clients and fonts measured in tests/test_print.py).
-_PAGE_WIDTH, _PAGE_HEIGHT, _POINTS_PER_UNIT = 842 - 72, 595 - 86, 7.9
+_SIDE_MARGIN, _TOP_MARGIN = 0.5, 0.6  # inches
 SMALLEST_SCALE = 0.65  # a form is shrunk onto one page down to this (10 pt text: 6.5 pt)
 
 INSTRUCTIONS: tuple[str, ...] = (
@@ -244,15 +245,16 @@ class _FormWriter:
         ws.set_paper(A4)
         ws.set_landscape()  # all of the plan years side by side, at a readable size
         ws.fit_to_pages(1, 1 if self.fits_one_page() else 0)
-        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.set_margins(left=_SIDE_MARGIN, right=_SIDE_MARGIN, top=_TOP_MARGIN, bottom=_TOP_MARGIN)
 
     def fits_one_page(self) -> bool:
         """Does the form print on one A4 landscape page at no less than SMALLEST_SCALE?
         A longer one prints one page wide, over as many pages as it needs."""
         layout = self.layout
         height = sum(self.heights.get(r, DEFAULT_ROW_HEIGHT) for r in range(layout.last_row + 1))
-        width = (_NAME_WIDTH + _VALUE_WIDTH * layout.last_col) * _POINTS_PER_UNIT
-        return min(_PAGE_WIDTH / width, _PAGE_HEIGHT / height) >= SMALLEST_SCALE
+        width = (_NAME_WIDTH + _VALUE_WIDTH * layout.last_col) * POINTS_PER_UNIT
+        room = (A4_LONG - 2 * 72 * _SIDE_MARGIN, A4_SHORT - 2 * 72 * _TOP_MARGIN)
+        return min(room[0] / width, room[1] / height) >= SMALLEST_SCALE
 
     def fit(self, row: int, text: str, cols: tuple[int, int], rows: int = 1) -> None:
         """The row is high enough for `text` wrapped across these columns (and `rows` rows)."""

@@ -17,11 +17,14 @@ from xlkpi.previous import MEASURE_SHEET as MEASURE_SHEET
 from xlkpi.sheetwriter import BulkSheet, CheckedSheet, RowTemplate
 from xlkpi.style import (
     A4,
+    A4_LONG,
+    A4_SHORT,
     DEFAULT_ROW_HEIGHT,
     EXTRA_GRADE_FILLS,
     FONT,
     GRADE_FILLS,
     LABEL_FILL,
+    POINTS_PER_UNIT,
     row_height,
     text_width,
     wrapped_lines,
@@ -272,7 +275,7 @@ class Book:
         else:  # one page wide; one page tall as well when it would spill onto a second a little
             ws.fit_to_pages(1, 1 if self._pages_tall(ws) <= SPILL else 0)
         ws.repeat_rows(*header_rows)
-        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.set_margins(left=SIDE_MARGIN, right=SIDE_MARGIN, top=TOP_MARGIN, bottom=TOP_MARGIN)
         ws.set_footer("&C&P / &N ページ")
         if freeze:
             ws.freeze_panes(header_rows[1] + 1, 0)
@@ -334,14 +337,13 @@ Criteria = list[tuple[str, str]]
 BLANK = '""'
 
 
-# Column units across an A4 landscape page at full size, within the margins page() sets:
-# about 100 with BIZ UDPゴシック in LibreOffice, more with Noto CJK or IPAex.
-PAGE_UNITS = 100.0
-PAGE_HEIGHT = 595 - 86  # points down an A4 landscape page within its margins
+SIDE_MARGIN, TOP_MARGIN = 0.4, 0.6  # inches, as page() sets them
+PAGE_UNITS = (A4_LONG - 2 * 72 * SIDE_MARGIN) / POINTS_PER_UNIT  # column units across a page
+PAGE_HEIGHT = A4_SHORT - 2 * 72 * TOP_MARGIN  # points down a page
 # A sheet estimated this many pages tall is fitted to one rather than leave a few rows on a
 # second page: the row heights it sets are generous, so in print that is >= 75 % of full size.
 SPILL = 1.4
-SMALLEST_SCALE = 0.8  # a data sheet is shrunk to no less than this (10 pt text: 8 pt)
+DATA_SHEET_SCALE = 0.8  # a data sheet is shrunk to no less than this (10 pt text: 8 pt)
 
 
 def bands(widths: list[float], repeated: int, scale: float = 1.0) -> list[range]:
@@ -359,7 +361,7 @@ def bands(widths: list[float], repeated: int, scale: float = 1.0) -> list[range]
 
 def fewer_pages_across(widths: list[float], repeated: int) -> int:
     """Pages wide to fit a data sheet to when shrinking it a little saves a page; else 0."""
-    fewer = len(bands(widths, repeated, SMALLEST_SCALE))
+    fewer = len(bands(widths, repeated, DATA_SHEET_SCALE))
     return fewer if fewer < len(bands(widths, repeated)) else 0
 
 
