@@ -10,13 +10,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import builders
 from conftest import SAMPLES
 from published import CONTINUING_CD_2024, GRADES_2024, OVERALL_2024, VIEWPOINT_SHARES_2024
 from xlkpi.merge import MergeResult, merge
 from xlkpi.model import Kpi, Measure
-from xlkpi.style import FONT
+from xlkpi.style import FONT, balanced_width, content_width, wrapped_lines
 from xlkpi.summary import write_summary
 from xlkpi.template import write_forms
 
@@ -450,3 +452,19 @@ def test_a_provisional_actual_is_marked_beside_its_grade(tmp_path: Path, summary
     assert facts["注記のある実績値"] == "1 件（速報値・見込みなど。「達成状況一覧」の注記の列）"
     plain = {row[0].value: row[1].value for row in openpyxl.load_workbook(summary)["概要"]["A4:B9"]}
     assert plain["注記のある実績値"] == "なし"  # the samples' actuals are plain numbers
+
+
+ANY_CHAR = st.characters(exclude_categories=())  # lone surrogates too
+
+
+@example(["\ud800", "長" * 40_000], "\udc83", 4.5, 3)
+@given(st.lists(st.text(ANY_CHAR), max_size=8), st.text(ANY_CHAR, min_size=1, max_size=20),
+       st.floats(1, 120), st.integers(1, 6))  # fmt: skip
+def test_widths_sized_to_any_text_stay_in_their_bounds(
+    texts: list[str], header: str, width: float, lines: int
+) -> None:
+    """Column widths follow what the returns hold: any text (lone surrogates, controls, 40,000
+    characters) gives a width within its bounds and at least one line, never an error."""
+    assert all(wrapped_lines(t, width) >= 1 for t in [*texts, header])
+    assert 6 <= balanced_width(texts, header, lines=lines) <= 60
+    assert 6 <= content_width(texts, header, maximum=16) <= max(16, len(header) * 2 / 2.7 + 1.5)

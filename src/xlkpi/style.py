@@ -79,5 +79,5 @@ def wrapped_lines(text: str, width: float, size: float = 10) -> int:
 
 def text_width(text: str) -> float:
     """Units of `text` at 10 pt, counted in C: a kanji is 3 UTF-8 bytes, so 2 units."""
-    wide = (len(text.encode()) - len(text)) // 2
+    wide = (len(text.encode("utf-8", "surrogatepass")) - len(text)) // 2  # any str
     return 2 * wide + 1.2 * (len(text) - wide)
